@@ -1,0 +1,104 @@
+"""Fixtures: the loopback fake Gradient API and a runner that calls the scripts as an agent would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_gradient import API_KEY, FakeGradient
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def err_json(self) -> Any:
+        lines = [line for line in self.err.splitlines() if line.strip()]
+        assert len(lines) == 1, f"expected one JSON line on stderr, got: {self.err!r}"
+        return json.loads(lines[0])
+
+
+@pytest.fixture(scope="session")
+def server_instance():
+    fake = FakeGradient().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def server(server_instance: FakeGradient) -> FakeGradient:
+    server_instance.reset()
+    return server_instance
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def run(server: FakeGradient, cache_dir: Path, tmp_path: Path):
+    """run('chat', '--prompt', 'hi') -> Result. Checks the output contract on every call."""
+
+    def _run(
+        script: str,
+        *args: str,
+        stdin: str | None = None,
+        env: dict[str, str | None] | None = None,
+        timeout: float = 60,
+        cwd: Path | None = None,
+    ) -> Result:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIENT_", "MODEL_ACCESS"))}
+        full_env.update(
+            {
+                "GRADIENT_API_KEY": API_KEY,
+                "GRADIENT_BASE_URL": server.url,
+                "GRADIENT_CACHE_DIR": str(cache_dir),
+                "NO_PROXY": "*",
+                "PYTHONIOENCODING": "utf-8",
+            }
+        )
+        for name, value in (env or {}).items():
+            if value is None:
+                full_env.pop(name, None)
+            else:
+                full_env[name] = value
+        proc = subprocess.run(
+            [sys.executable, str(SCRIPTS / f"gradient_{script}.py"), *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            cwd=cwd or tmp_path,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        assert_contract(result, verbose="--verbose" in args or bool((env or {}).get("GRADIENT_LOG")))
+        return result
+
+    return _run
+
+
+def assert_contract(result: Result, verbose: bool = False) -> None:
+    """What holds for every run: no traceback, no key, one-line errors, documented exit codes."""
+    assert "Traceback" not in result.err, result.err
+    for secret in (API_KEY, API_KEY[:12], API_KEY[-12:]):
+        assert secret not in result.out and secret not in result.err
+    assert result.code in (0, 1, 2, 130), result
+    if result.code == 1 and not verbose:
+        assert result.err.strip(), "a failure must say why on stderr"
+        assert len(result.err.strip().splitlines()) == 1, f"error must be one line: {result.err!r}"
