@@ -227,7 +227,9 @@ def _json_event(data: str) -> dict[str, Any]:
     try:
         payload = json.loads(data)
     except ValueError:
-        raise gc.CliError(f"the stream sent an event that is not JSON: {data[:80]!r}", kind="bad_response") from None
+        raise gc.CliError(
+            f"the stream sent an event that is not JSON: {gc.redact(data)[:80]!r}", kind="bad_response"
+        ) from None
     if not isinstance(payload, dict):
         raise gc.CliError("the stream sent an event that is not a JSON object", kind="bad_response")
     return payload

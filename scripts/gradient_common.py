@@ -30,7 +30,7 @@ KEY_HELP = (
     "(https://cloud.digitalocean.com/gen-ai/model-access-keys)"
 )
 RETRY_STATUSES = frozenset([408, 409, 429, *range(500, 600)])
-RETRY_AFTER_CAP = 60.0  # seconds; a server asking for longer gets an error instead of a hang
+RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls back to backoff, as openai-python does
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
 CACHE_MAX_AGE = 24 * 3600
@@ -283,10 +283,11 @@ def _backoff_retry_class():
             if response is not None:
                 try:
                     wait = self.get_retry_after(response)
-                except Exception:  # an unparsable Retry-After falls back to backoff
+                except Exception:  # an unparsable Retry-After: use backoff
                     wait = None
-                if wait is not None:
-                    wait = min(wait, RETRY_AFTER_CAP)
+                if wait is not None and wait > RETRY_AFTER_CAP:
+                    debug(f"ignoring Retry-After of {wait:.0f}s (over the {RETRY_AFTER_CAP:.0f}s cap)")
+                    wait = None
             if wait is None:
                 wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
             last = self.history[-1] if self.history else None
@@ -352,6 +353,7 @@ def api_request(
     session = session or open_session(args.max_retries)
     headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream" if stream else "application/json"}
     debug(f"> {method} {url}")
+    debug("> Authorization: Bearer ***")
     started = time.monotonic()
     try:
         resp = session.request(
@@ -371,7 +373,7 @@ def api_request(
 def _request_id(resp) -> str | None:
     for name in ("x-request-id", "x-do-request-id", "request-id", "cf-ray"):
         if resp.headers.get(name):
-            return resp.headers[name][:200]
+            return redact(resp.headers[name])[:200]
     return None
 
 
@@ -428,7 +430,7 @@ def _status_kind(status: int) -> str:
 
 def summarise_error_body(body: bytes, content_type: str = "") -> tuple[str, str | None]:
     """The server's own error message and type from OpenAI-, DigitalOcean- or FastAPI-style bodies."""
-    text = body.decode("utf-8", "replace").strip()
+    text = redact(body.decode("utf-8", "replace").strip())  # before any truncation can cut a key in half
     try:
         data = json.loads(text)
     except ValueError:
@@ -455,6 +457,10 @@ def summarise_error_body(body: bytes, content_type: str = "") -> tuple[str, str 
 
 def read_body(resp, cap: int = MAX_BODY_BYTES, strict: bool = True) -> bytes:
     """Read a response body up to `cap` bytes; a larger one is an error (or truncated if not strict)."""
+    declared = resp.headers.get("content-length", "")
+    if strict and declared.isdigit() and int(declared) > cap:
+        resp.close()
+        raise CliError(f"response larger than the {cap // (1024 * 1024)} MiB cap", kind="response_too_large")
     chunks, size = [], 0
     try:
         for chunk in resp.iter_content(64 * 1024):
