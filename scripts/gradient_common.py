@@ -1,26 +1,23 @@
 """Shared plumbing for the gradient_* scripts: flags, config, HTTP, errors, prices.
 
-Heavy imports (requests, tabulate) happen inside the functions that need them, so
-`--help` and cached price lookups start as fast as bare Python.
+Imports happen inside the functions that need them, so `--help` and cached price lookups
+pay only for argparse and json.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import ipaddress
+import argparse  # its own imports (re, gettext) are the floor of every start-up
 import json
 import os
-import random
 import re
-import shlex
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, Callable, NoReturn
-from urllib.parse import urlsplit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs a few ms per start
+    from collections.abc import Iterator
+    from typing import Any, Callable, NoReturn
+# Everything else (pathlib, urllib, datetime, tempfile, requests, tabulate...) is imported where used.
 
 DEFAULT_BASE_URL = "https://inference.do-ai.run/v1"
 DEFAULT_PRICING_URL = "https://docs.digitalocean.com/products/gradient-ai-platform/details/pricing/"
@@ -152,9 +149,18 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter with the width found without importing shutil (a few ms per start)."""
+    try:
+        width = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError, AttributeError):
+        width = 100
+    return argparse.HelpFormatter(prog, width=max(40, min(width, 120) - 2))
+
+
 def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
     _state["prog"] = prog
-    parser = ArgumentParser(prog=prog, description=description)
+    parser = ArgumentParser(prog=prog, description=description, formatter_class=_help_formatter)
     parser.add_argument(
         "--json", action="store_true", help="machine-readable JSON on stdout (errors as JSON on stderr)"
     )
@@ -220,7 +226,8 @@ def read_prompt(parser: argparse.ArgumentParser, prompt: str | None, prompt_file
         parser.error("give --prompt or --prompt-file, not both")
     if prompt_file is not None:
         try:
-            text = Path(prompt_file).read_text(encoding="utf-8")
+            with open(prompt_file, encoding="utf-8") as fh:
+                text = fh.read()
         except (OSError, UnicodeDecodeError) as exc:
             parser.error(f"cannot read --prompt-file {prompt_file}: {getattr(exc, 'strerror', None) or exc}")
     elif prompt == "-" or (prompt is None and not sys.stdin.isatty()):
@@ -236,6 +243,8 @@ def read_prompt(parser: argparse.ArgumentParser, prompt: str | None, prompt_file
 
 
 def base_url(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
+    from urllib.parse import urlsplit
+
     url = (args.base_url or os.environ.get("GRADIENT_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -248,6 +257,8 @@ def is_loopback(host: str | None) -> bool:
         return False
     if host.lower() == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -258,6 +269,8 @@ def api_key(url: str) -> str:
     key = (os.environ.get("GRADIENT_API_KEY") or os.environ.get("MODEL_ACCESS_KEY") or "").strip()
     if not key:
         raise CliError(f"no API key: {KEY_HELP}", kind="missing_api_key")
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.scheme != "https" and not is_loopback(parts.hostname):
         raise CliError(
@@ -272,6 +285,8 @@ def api_key(url: str) -> str:
 
 
 def _backoff_retry_class():
+    import random
+
     from urllib3.util.retry import Retry
 
     class LoggedRetry(Retry):
@@ -324,6 +339,8 @@ def open_session(max_retries: int):
 
 def curl_command(method: str, url: str, body: Any = None) -> str:
     """The request as a runnable curl command; the key stays a shell variable."""
+    import shlex
+
     parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", '"Authorization: Bearer $GRADIENT_API_KEY"']
     if body is not None:
         parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
@@ -378,6 +395,8 @@ def _request_id(resp) -> str | None:
 
 
 def _transport_error(exc: Exception, url: str, args: argparse.Namespace) -> CliError:
+    from urllib.parse import urlsplit
+
     import requests
 
     host = urlsplit(url).netloc
@@ -538,28 +557,28 @@ def require(data: Any, *path: str | int) -> Any:
 # ---------------------------------------------------------------- prices (no bs4, no requests)
 
 
-def cache_dir(explicit: str | None = None) -> Path:
+def cache_dir(explicit: str | None = None) -> str:
     if explicit or os.environ.get("GRADIENT_CACHE_DIR"):
-        return Path(explicit or os.environ["GRADIENT_CACHE_DIR"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "gradient-inference"
+        return os.path.expanduser(explicit or os.environ["GRADIENT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gradient-inference")
 
 
-def cache_file(explicit: str | None = None) -> Path:
-    return cache_dir(explicit) / "pricing.json"
+def cache_file(explicit: str | None = None) -> str:
+    return os.path.join(cache_dir(explicit), "pricing.json")
 
 
-def snapshot_file() -> Path | None:
+def snapshot_file() -> str | None:
     """The bundled snapshot: beside scripts/ in a checkout, under share/ when pip-installed."""
     import site
     import sysconfig
 
-    here = Path(__file__).resolve().parent
-    candidates = [here.parent / "snapshots" / "pricing.json"]
-    for base in {sys.prefix, sysconfig.get_path("data"), site.USER_BASE or ""}:
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(os.path.dirname(here), "snapshots", "pricing.json")]
+    for base in (sys.prefix, sysconfig.get_path("data"), site.USER_BASE or ""):
         if base:
-            candidates.append(Path(base) / "share" / "gradient-inference" / "snapshots" / "pricing.json")
-    return next((p for p in candidates if p.is_file()), None)
+            candidates.append(os.path.join(base, "share", "gradient-inference", "snapshots", "pricing.json"))
+    return next((p for p in candidates if os.path.isfile(p)), None)
 
 
 def valid_price_table(data: Any) -> bool:
@@ -573,32 +592,35 @@ def valid_price_table(data: Any) -> bool:
 
 def read_cache(explicit_dir: str | None = None, max_age: float = CACHE_MAX_AGE) -> dict | None:
     """A fresh cache written by us, or None (missing, stale, corrupt or foreign caches are ignored)."""
-    path = cache_file(explicit_dir)
+    import datetime as dt
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(cache_file(explicit_dir), encoding="utf-8") as fh:
+            data = json.load(fh)
         fetched = dt.datetime.fromisoformat(data["fetched_at"])
+        age = (dt.datetime.now(dt.timezone.utc) - fetched).total_seconds()
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if data.get("format") != CACHE_FORMAT or not valid_price_table(data):
-        return None
-    age = (dt.datetime.now(dt.timezone.utc) - fetched).total_seconds()
-    if not 0 <= age < max_age:
+    if data.get("format") != CACHE_FORMAT or not valid_price_table(data) or not 0 <= age < max_age:
         return None
     data["age_seconds"] = age
     return data
 
 
-def write_cache(table: dict, explicit_dir: str | None = None) -> Path:
+def write_cache(table: dict, explicit_dir: str | None = None) -> str:
     """Write atomically with mode 0600: a temp file in the same folder, then rename."""
+    import tempfile
+
     path = cache_file(explicit_dir)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".pricing-", suffix=".tmp", dir=path.parent)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".pricing-", suffix=".tmp", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp already made it 0600
             json.dump({**table, "format": CACHE_FORMAT}, fh, indent=1)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
     return path
 
@@ -608,7 +630,8 @@ def read_snapshot() -> dict | None:
     if path is None:
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
     except (OSError, ValueError):
         return None
     return data if valid_price_table(data) else None

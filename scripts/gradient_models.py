@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 
@@ -24,6 +23,8 @@ def build_parser() -> gc.ArgumentParser:
 def created_date(epoch: object) -> str:
     if not isinstance(epoch, (int, float)) or epoch <= 0:
         return ""
+    import datetime as dt
+
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d")
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradient_common as gc  # noqa: E402
@@ -208,6 +210,8 @@ def load_prices(args) -> dict[str, Any]:
     if not args.offline:
         try:
             models = fetch_live(url, args.timeout)
+            import datetime as dt
+
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             table = {"source": "live", "fetched_at": now, "source_url": url, "models": models}
             try:
