@@ -36,21 +36,11 @@ def build_parser() -> gc.ArgumentParser:
         type=gc.non_empty,
         help="continue a stored response; implies --responses-api",
     )
-    parser.add_argument("--temperature", type=temperature, help="sampling temperature, 0 to 2")
+    parser.add_argument("--temperature", type=gc.temperature, help="sampling temperature, 0 to 2")
     parser.add_argument("--max-tokens", type=gc.positive_int, help="cap on generated tokens (a positive integer)")
     parser.add_argument("--stream", action="store_true", help="print the reply as it arrives (server-sent events)")
     parser.add_argument("--cache-dir", help="pricing cache folder for the cost estimate (env GRADIENT_CACHE_DIR)")
     return parser
-
-
-def temperature(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 2:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text}")
-    return value
 
 
 def build_request(args: argparse.Namespace, prompt: str) -> tuple[str, dict[str, Any]]:
