@@ -43,8 +43,19 @@ class PageNotUnderstood(Exception):
     """The page had no recognisable pricing table."""
 
 
-def parse_pricing(html: str) -> list[dict[str, Any]]:
-    """Price rows from any layout we know: tabs or headings, one price cell or Input/Output columns."""
+def parse_pricing(page: str) -> list[dict[str, Any]]:
+    """Price rows from any layout we know: tabs or headings, HTML or markdown tables,
+    one price cell or separate Input/Output columns."""
+    rows = [row for table in _html_tables(page) for row in _price_rows(*table)]
+    if not rows and "|" in page:  # the docs also serve pages as markdown (index.html.md)
+        rows = [row for table in _markdown_tables(page) for row in _price_rows(*table)]
+    if not rows:
+        raise PageNotUnderstood("no pricing table found on the page")
+    return rows
+
+
+def _html_tables(page: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(provider, header cells, body rows) of each HTML table."""
     from bs4 import BeautifulSoup, SoupStrainer
 
     try:
@@ -55,44 +66,78 @@ def parse_pricing(html: str) -> list[dict[str, Any]]:
         parser = "html.parser"
     # Only what names a provider and the tables themselves: the navigation sidebar is never built.
     keep = SoupStrainer(["table", "label", "input", *HEADINGS])
-    soup = BeautifulSoup(html, parser, parse_only=keep)
-    rows: list[dict[str, Any]] = []
+    soup = BeautifulSoup(page, parser, parse_only=keep)
+    tables = []
     for table in soup.find_all("table"):
-        rows += _table_rows(table, soup)
-    if not rows:
-        raise PageNotUnderstood("no pricing table found on the page")
-    return rows
+        rows = [
+            [" ".join(td.get_text(" ", strip=True).split()) for td in tr.find_all(["td", "th"])]
+            for tr in table.find_all("tr")
+        ]
+        if len(rows) >= 2:
+            tables.append((_provider_of(table, soup), rows[0], rows[1:]))
+    return tables
 
 
-def _cells(tr) -> list[str]:
-    return [" ".join(td.get_text(" ", strip=True).split()) for td in tr.find_all(["td", "th"])]
+def _markdown_tables(page: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(provider, header cells, body rows) of each markdown pipe table; provider = the heading above it."""
+    tables: list[tuple[str, list[str], list[list[str]]]] = []
+    heading, block = "", []
+    for line in [*page.splitlines(), ""]:
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            cells = [
+                re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", c).replace("*", "").strip()
+                for c in stripped.strip("|").split("|")
+            ]
+            if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):  # skip the |---| separator row
+                block.append(cells)
+            continue
+        if len(block) >= 2:
+            tables.append((heading, block[0], block[1:]))
+        block = []
+        if stripped.startswith("#"):
+            heading = stripped.lstrip("#").strip()
+    return tables
 
 
-def _table_rows(table, soup) -> list[dict[str, Any]]:
-    trs = table.find_all("tr")
-    if len(trs) < 2:
-        return []
-    header = [c.lower() for c in _cells(trs[0])]
+def _price_rows(provider: str, header: list[str], body: list[list[str]]) -> list[dict[str, Any]]:
+    """Rows of one table that carry a price; the table must look like a pricing table by its header."""
+    header = [h.lower() for h in header]
     if not any(re.search(r"model|name|price|input|output|cost|rate|token|usage|inference", h) for h in header):
         return []
     model_col = next((i for i, h in enumerate(header) if re.search(r"model|name", h)), 0)
     in_col = next((i for i, h in enumerate(header) if "input" in h and "cache" not in h), None)
     out_col = next((i for i, h in enumerate(header) if "output" in h), None)
     cached_col = next((i for i, h in enumerate(header) if "cache" in h), None)
-    provider = _provider_of(table, soup)
     found = []
-    for tr in trs[1:]:
-        cells = _cells(tr)
+    for cells in body:
         if len(cells) <= model_col or not cells[model_col] or "$" not in " ".join(cells):
             continue
         if in_col is not None or out_col is not None:
             columns = {"input_price": in_col, "output_price": out_col, "cached_input_price": cached_col}
             price = _column_prices(cells, header, columns)
         else:
-            price = next((p for i, c in enumerate(cells) if i != model_col and (p := parse_price_text(c))), None)
+            price = _cell_prices([c for i, c in enumerate(cells) if i != model_col])
         if price and (price["input_price"] is not None or price["output_price"] is not None):
             found.append({"provider": provider, "model": cells[model_col], **price})
     return found
+
+
+def _cell_prices(cells: list[str]) -> dict[str, Any] | None:
+    """Prices from cells that say what they are; several bare per-token prices read as input, output, cached."""
+    parsed = [p for p in map(parse_price_text, cells) if p]
+    if not parsed:
+        return None
+    bare = [c for c in cells if MONEY.search(c) and not re.search(r"input|output|prompt|completion|cache", c, re.I)]
+    if len(parsed) > 1 and len(bare) == len(parsed) and "token" in parsed[0]["unit"]:
+        values = [p["input_price"] for p in parsed]
+        return {
+            "input_price": values[0],
+            "output_price": values[1],
+            "cached_input_price": values[2] if len(values) > 2 else None,
+            "unit": parsed[0]["unit"],
+        }
+    return parsed[0]
 
 
 def _column_prices(cells: list[str], header: list[str], columns: dict[str, int | None]) -> dict[str, Any] | None:
@@ -200,7 +245,7 @@ def fetch_live(url: str, timeout: float) -> list[dict[str, Any]]:
 
 
 def load_prices(args) -> dict[str, Any]:
-    """Cache, then live, then snapshot; a CliError only when all three fail."""
+    """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
     if not args.no_cache:
         cached = gc.read_cache(args.cache_dir)
         if cached:
@@ -222,6 +267,11 @@ def load_prices(args) -> dict[str, Any]:
         except PageNotUnderstood as exc:
             problem = str(exc)
     snap = gc.read_snapshot()
+    stale = None if args.no_cache else gc.read_cache(args.cache_dir, max_age=float("inf"))
+    if stale and (snap is None or stale["fetched_at"][:10] >= str(snap.get("snapshot_date"))):
+        # An expired live scrape is still newer than the bundled snapshot.
+        gc.note(f"live prices unavailable ({problem}); using cached prices {gc.format_age(stale['age_seconds'])} old")
+        return {**stale, "source": "cache"}
     if snap is None:
         raise gc.CliError(f"no prices: {problem}, and the bundled snapshot is missing", kind="no_prices")
     if not args.offline:

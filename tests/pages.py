@@ -75,3 +75,30 @@ TABLE_WITHOUT_MONEY = (
 )
 TRUNCATED = TABS[: TABS.index("Llama 3.3")]  # connection cut: half a page, still has the OpenAI tab
 GARBAGE = "\x00\xff<<<>>> not html at all $$$"
+
+# The docs also serve each page as markdown (same URL with index.html.md): pipe tables under provider
+# headings, model names as links, and bare per-token prices in input, output, cached-input order.
+MARKDOWN = """---
+title: Inference Pricing
+---
+# Inference Pricing
+
+## DeepSeek
+
+| Model | Billing unit | Price | Price | Price |
+|---|---|---|---|---|
+| [DeepSeek V3.2](/products/inference/models/#deepseek) | Input/output tokens | $0.50 per 1M tokens | $1.60 per 1M tokens | $0.10 per 1M tokens |
+
+## Meta
+
+| Model | Input | Output |
+|:--|--:|--:|
+| **Llama 3.3 Instruct-70B** | $0.65 | $0.65 |
+"""
+
+# Price columns that do not say which is which: read as input, output, cached input.
+BARE_COLUMNS = (
+    "<h3>Kimi</h3><table><tr><th>Model</th><th>Tokens</th><th>Rate A</th><th>Rate B</th></tr>"
+    "<tr><td>Kimi K2.6</td><td>per 1M</td><td>$0.95 per 1M tokens</td><td>$4.00 per 1M tokens</td></tr>"
+    "</table>"
+)

@@ -89,6 +89,24 @@ def test_pages_without_a_pricing_table_are_parse_failures(page):
         gp.parse_pricing(page)
 
 
+def test_markdown_page_with_links_and_bare_price_cells():
+    rows = {r["model"]: r for r in gp.parse_pricing(pages.MARKDOWN)}
+    v32 = rows["DeepSeek V3.2"]
+    assert (v32["provider"], v32["input_price"], v32["output_price"], v32["cached_input_price"]) == (
+        "DeepSeek",
+        0.5,
+        1.6,
+        0.1,
+    )
+    assert rows["Llama 3.3 Instruct-70B"]["provider"] == "Meta"
+    assert rows["Llama 3.3 Instruct-70B"]["output_price"] == 0.65
+
+
+def test_unlabelled_price_columns_read_as_input_then_output():
+    (row,) = gp.parse_pricing(pages.BARE_COLUMNS)
+    assert (row["provider"], row["input_price"], row["output_price"]) == ("Kimi", 0.95, 4.0)
+
+
 def test_truncated_page_still_yields_what_it_has():
     assert [r["model"] for r in gp.parse_pricing(pages.TRUNCATED)] == ["gpt-oss-120b", "gpt-oss-20b"]
 
@@ -171,6 +189,21 @@ def test_live_failure_falls_back_to_snapshot_with_a_note(run, server, failure):
     data = r.json()
     assert data["source"] == "snapshot" and "snapshot" in r.err
     assert len(data["models"]) >= 20
+
+
+def test_expired_cache_beats_the_older_snapshot_when_live_fails(run, server, cache_dir):
+    write_cache(cache_dir, age_hours=30)  # expired, but far newer than the snapshot
+    r = prices(run, server, "--json", url=serve(server, "<h1>oops</h1>", status=500))
+    assert r.code == 0 and r.json()["source"] == "cache" and "cached prices 30.0 h old" in r.err
+    assert r.json()["models"][0]["model"] == "cached-model"
+    r = prices(run, server, "--json", "--no-cache", url=serve(server, "<h1>oops</h1>", status=500))
+    assert r.json()["source"] == "snapshot"
+
+
+def test_expired_cache_older_than_the_snapshot_is_not_used(run, server, cache_dir):
+    write_cache(cache_dir, age_hours=24 * 3650)
+    r = prices(run, server, "--json", url=serve(server, "<h1>oops</h1>", status=500))
+    assert r.json()["source"] == "snapshot"
 
 
 def test_redirects_are_followed(run, server):
