@@ -187,7 +187,8 @@ def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.N
     return args
 
 
-def _number(text: str, kind: type) -> float:
+def number(text: str, kind: type) -> float:
+    """`kind(text)` for an argparse type function, with a usage message instead of a ValueError."""
     try:
         return kind(text)
     except ValueError:
@@ -195,21 +196,21 @@ def _number(text: str, kind: type) -> float:
 
 
 def positive_float(text: str) -> float:
-    value = _number(text, float)
+    value = number(text, float)
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
     return value
 
 
 def temperature(text: str) -> float:
-    value = _number(text, float)
+    value = number(text, float)
     if not 0 <= value <= 2:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text}")
     return value
 
 
 def non_negative_int(text: str) -> int:
-    value = _number(text, int)
+    value = number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
     return value
@@ -504,7 +505,7 @@ def read_body(resp, cap: int = MAX_BODY_BYTES, strict: bool = True) -> bytes:
     except Exception as exc:
         if strict:
             raise CliError(
-                f"connection broke while reading the response ({type(exc).__name__})",
+                f"the connection broke off while reading the response ({type(exc).__name__})",
                 kind="connection_error",
                 request_id=_request_id(resp),
             ) from None

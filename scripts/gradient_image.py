@@ -67,10 +67,7 @@ def image_size(text: str) -> str:
 
 
 def image_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = gc.number(text, int)
     if not 1 <= value <= MAX_N:
         raise argparse.ArgumentTypeError(f"must be 1 to {MAX_N}; got {text}")
     return value
@@ -146,34 +143,14 @@ def download(url: str, index: int, timeout: float) -> bytes:
         raise gc.CliError(f"image {index + 1}: too many redirects downloading the image", kind="download_error")
     try:
         if resp.status_code >= 400:
-            raise gc.CliError(
-                f"image {index + 1}: download from {host} failed", kind="download_error", status=resp.status_code
-            )
+            raise gc.CliError(f"download from {host} failed", kind="download_error", status=resp.status_code)
         ctype = resp.headers.get("content-type", "").strip().lower()
         if not ctype.startswith("image/"):
-            raise gc.CliError(
-                f"image {index + 1}: the URL returned {ctype or 'no content type'}, not an image", kind="not_an_image"
-            )
-        declared = resp.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_IMAGE_BYTES:
-            raise gc.CliError(
-                f"image {index + 1}: larger than the {MAX_IMAGE_BYTES // 2**20} MiB cap", kind="response_too_large"
-            )
-        chunks, size = [], 0
-        try:
-            for chunk in resp.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > MAX_IMAGE_BYTES:
-                    raise gc.CliError(
-                        f"image {index + 1}: larger than the {MAX_IMAGE_BYTES // 2**20} MiB cap",
-                        kind="response_too_large",
-                    )
-                chunks.append(chunk)
-        except (requests.exceptions.RequestException, OSError) as exc:
-            raise gc.CliError(
-                f"image {index + 1}: the download from {host} broke off ({type(exc).__name__})", kind="download_error"
-            ) from None
-        return b"".join(chunks)
+            raise gc.CliError(f"the URL returned {ctype or 'no content type'}, not an image", kind="not_an_image")
+        return gc.read_body(resp, cap=MAX_IMAGE_BYTES)  # checks Content-Length, then the cap while reading
+    except gc.CliError as err:  # one place names the image for every download failure
+        err.message = f"image {index + 1}: {err.message}"
+        raise
     finally:
         resp.close()
 
