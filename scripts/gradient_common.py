@@ -1,13 +1,12 @@
 """Shared plumbing for the gradient_* scripts: flags, config, HTTP, errors, prices.
 
-Imports happen inside the functions that need them, so `--help` and cached price lookups
-pay only for argparse and json.
+Imports happen inside the functions that need them (even json), so `--help` pays only for
+argparse and a cached price lookup only for argparse and json.
 """
 
 from __future__ import annotations
 
 import argparse  # its own imports (re, gettext) are the floor of every start-up
-import json
 import os
 import re
 import sys
@@ -68,6 +67,8 @@ def redact(text: str) -> str:
 
 
 def print_json(obj: Any, stream=None) -> None:
+    import json
+
     (stream or sys.stdout).write(redact(json.dumps(obj, indent=2, ensure_ascii=False)) + "\n")
 
 
@@ -90,6 +91,8 @@ def debug(message: str) -> None:
 def report_error(err: CliError) -> None:
     message = " ".join(err.message.split())  # always exactly one line
     if _state["json"]:
+        import json
+
         body = {"type": err.kind, "message": message, "status": err.status, "request_id": err.request_id}
         if err.attempts is not None:
             body["attempts"] = err.attempts
@@ -141,6 +144,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if _state["json"] or "--json" in sys.argv[1:]:
+            import json
+
             err = {"type": "usage_error", "message": message, "status": None, "request_id": None}
             sys.stderr.write(json.dumps({"error": err}) + "\n")
         else:
@@ -348,6 +353,7 @@ def open_session(max_retries: int):
 
 def curl_command(method: str, url: str, body: Any = None) -> str:
     """The request as a runnable curl command; the key stays a shell variable."""
+    import json
     import shlex
 
     parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", '"Authorization: Bearer $GRADIENT_API_KEY"']
@@ -458,6 +464,8 @@ def _status_kind(status: int) -> str:
 
 def summarise_error_body(body: bytes, content_type: str = "") -> tuple[str, str | None]:
     """The server's own error message and type from OpenAI-, DigitalOcean- or FastAPI-style bodies."""
+    import json
+
     text = redact(body.decode("utf-8", "replace").strip())  # before any truncation can cut a key in half
     try:
         data = json.loads(text)
@@ -516,6 +524,8 @@ def read_body(resp, cap: int = MAX_BODY_BYTES, strict: bool = True) -> bytes:
 
 def read_json(resp, cap: int = MAX_BODY_BYTES) -> Any:
     """The response body as JSON, or a clear error when a 200 carries something else."""
+    import json
+
     body = read_body(resp, cap)
     try:
         return json.loads(body)
@@ -602,6 +612,7 @@ def valid_price_table(data: Any) -> bool:
 def read_cache(explicit_dir: str | None = None, max_age: float = CACHE_MAX_AGE) -> dict | None:
     """A fresh cache written by us, or None (missing, stale, corrupt or foreign caches are ignored)."""
     import datetime as dt
+    import json
 
     try:
         with open(cache_file(explicit_dir), encoding="utf-8") as fh:
@@ -618,6 +629,7 @@ def read_cache(explicit_dir: str | None = None, max_age: float = CACHE_MAX_AGE) 
 
 def write_cache(table: dict, explicit_dir: str | None = None) -> str:
     """Write atomically with mode 0600: a temp file in the same folder, then rename."""
+    import json
     import tempfile
 
     path = cache_file(explicit_dir)
@@ -635,6 +647,8 @@ def write_cache(table: dict, explicit_dir: str | None = None) -> str:
 
 
 def read_snapshot() -> dict | None:
+    import json
+
     path = snapshot_file()
     if path is None:
         return None

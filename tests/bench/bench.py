@@ -12,6 +12,8 @@ Figures (medians of interleaved runs A, B, A, B, ...):
   5. streaming: per-chunk delay from server write to client stdout, 100 ms apart, target <= 5 ms
 
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
+Start-up figures also show a floor: the same job done with nothing but the libraries the path must use
+(argparse, json, tabulate) in a `python -c` one-liner, so a miss can be told apart from our own overhead.
 Results are printed as a table and written to tests/bench/last_results.json.
 """
 
@@ -98,10 +100,14 @@ def record(
     target: float | None,
     unit: str = "ratio",
     note: str = "",
+    floor: float | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """unit 'ratio': pass when ours/baseline <= target; unit 'ms': pass when ours <= target (ms)."""
+    """unit 'ratio': pass when ours/baseline <= target; unit 'ms': pass when ours <= target (ms).
+
+    `floor` (ms) is the least the same job can cost with the libraries it must use; reported, not judged."""
     ratio = ours / baseline if ours is not None and baseline else None
+    floor_ratio = floor / baseline if floor is not None and baseline else None
     if ours is None:
         status = "SKIP"
     elif unit == "ratio":
@@ -117,13 +123,19 @@ def record(
         "target_unit": unit,
         "status": status,
         "note": note,
+        "floor_ms": floor,
+        "floor_ratio": floor_ratio,
         **extra,
     }
     results.append(row)
     shown = f"{ratio:.2f}x" if ratio is not None else "-"
     ours_s = f"{ours:.1f} ms" if ours is not None else "-"
     base_s = f"{baseline:.1f} ms" if baseline is not None else "-"
-    print(f"  -> {figure}: ours {ours_s}, baseline {base_s}, ratio {shown}, {status}" + (f" ({note})" if note else ""))
+    floor_s = f", floor {floor_ratio:.2f}x" if floor_ratio is not None else ""
+    print(
+        f"  -> {figure}: ours {ours_s}, baseline {base_s}, ratio {shown}{floor_s}, {status}"
+        + (f" ({note})" if note else "")
+    )
     return row
 
 
@@ -154,11 +166,18 @@ def top_imports(rows: list[tuple[int, int, str]], n: int = 12) -> list[str]:
 # ---------------------------------------------------------------- figure 1: --help
 
 
+HELP_FLOOR = "import argparse; argparse.ArgumentParser(prog='gradient-models').print_help()"
+
+
 def figure_help(rounds: int, env: dict[str, str]) -> None:
-    print("\n[1] gradient_models.py --help vs python -c pass")
+    print("\n[1] gradient_models.py --help vs python -c pass (floor: a bare argparse parser's help)")
     ours_argv = [PY, str(SCRIPTS / "gradient_models.py"), "--help"]
     base_argv = [PY, "-c", "pass"]
-    ours, base = interleave([lambda: timed_run(ours_argv, env), lambda: timed_run(base_argv, env)], rounds)
+    floor_argv = [PY, "-c", HELP_FLOOR]
+    ours, base, floor = interleave(
+        [lambda: timed_run(ours_argv, env), lambda: timed_run(base_argv, env), lambda: timed_run(floor_argv, env)],
+        rounds,
+    )
     rows = importtime(ours_argv[1:], env)
     heavy = heavy_imports(rows)
     print(f"  heavy modules imported on the --help path: {', '.join(heavy) or 'none'}")
@@ -170,6 +189,7 @@ def figure_help(rounds: int, env: dict[str, str]) -> None:
         med(ours),
         med(base),
         2.0,
+        floor=med(floor),
         heavy_imported=heavy,
         no_heavy_imports=not set(heavy) & {"requests", "bs4", "tabulate"},
     )
@@ -475,15 +495,28 @@ def figure_pricing_lookup(rounds: int, server: FakeGradient, page: str, env: dic
         )
         how = f"written by the bench (fetch exited {fetch.returncode}: {fetch.stderr.decode(errors='replace')[-200:]})"
     print(f"  cache: {how}")
+    # Floors: parse one flag with argparse, load the cache with json, print it (as JSON, or through tabulate).
+    load = (
+        "import argparse, json, os; p = argparse.ArgumentParser(); p.add_argument('--model'); "
+        "a = p.parse_args(['--model', 'gpt-oss']); "
+        "rows = json.load(open(os.path.join(os.environ['GRADIENT_CACHE_DIR'], 'pricing.json')))['models']; "
+    )
     variants = [
-        ("3a pricing --json (agent path) vs -c pass", ["--json"]),
-        ("3b pricing table (imports tabulate) vs -c pass", []),
+        ("3a pricing --json (agent path) vs -c pass", ["--json"], load + "print(json.dumps(rows[:2], indent=2))"),
+        (
+            "3b pricing table (imports tabulate) vs -c pass",
+            [],
+            load + "from tabulate import tabulate; print(tabulate([list(r.values()) for r in rows[:2]]))",
+        ),
     ]
-    for figure, extra in variants:
-        _measure_pricing(figure, [PY, str(script), "--model", "gpt-oss", "--offline", *extra], penv, rounds, how)
+    for figure, extra, floor_code in variants:
+        argv = [PY, str(script), "--model", "gpt-oss", "--offline", *extra]
+        _measure_pricing(figure, argv, [PY, "-c", floor_code], penv, rounds, how)
 
 
-def _measure_pricing(figure: str, argv: list[str], penv: dict[str, str], rounds: int, how: str) -> None:
+def _measure_pricing(
+    figure: str, argv: list[str], floor_argv: list[str], penv: dict[str, str], rounds: int, how: str
+) -> None:
     print(f"  {figure}: {' '.join(argv[1:])}")
     probe = subprocess.run(argv, env=penv, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     lines = probe.stdout.decode(errors="replace").strip().splitlines()
@@ -491,8 +524,13 @@ def _measure_pricing(figure: str, argv: list[str], penv: dict[str, str], rounds:
     print(f"  probe exit {probe.returncode}, {len(lines)} lines; {source[0].strip() if source else ''}")
     if probe.returncode != 0:
         print(f"  stderr: {probe.stderr.decode(errors='replace').strip()[:300]}")
-    ours, base = interleave(
-        [lambda: timed_run(argv, penv, check=False), lambda: timed_run([PY, "-c", "pass"], penv)], rounds
+    ours, base, floor = interleave(
+        [
+            lambda: timed_run(argv, penv, check=False),
+            lambda: timed_run([PY, "-c", "pass"], penv),
+            lambda: timed_run(floor_argv, penv),
+        ],
+        rounds,
     )
     rows = importtime(argv[1:], penv)
     heavy = heavy_imports(rows)
@@ -504,6 +542,7 @@ def _measure_pricing(figure: str, argv: list[str], penv: dict[str, str], rounds:
         med(base),
         2.0,
         note=f"probe exit {probe.returncode}",
+        floor=med(floor),
         heavy_imported=heavy,
         no_heavy_imports=not set(heavy) & {"bs4", "requests"},
         cache=how,
@@ -711,7 +750,7 @@ def figure_stream(runs: int, env: dict[str, str]) -> None:
 
 def summary() -> None:
     print("\nSummary")
-    headers = ["figure", "ours (ms)", "baseline (ms)", "ratio", "target", "result"]
+    headers = ["figure", "ours (ms)", "baseline (ms)", "ratio", "floor", "target", "result"]
     rows = []
     for r in results:
         target = f"<= {r['target']:g}x" if r["target_unit"] == "ratio" else f"<= {r['target']:g} ms"
@@ -721,6 +760,7 @@ def summary() -> None:
                 "-" if r["ours_ms"] is None else f"{r['ours_ms']:.1f}",
                 "-" if r["baseline_ms"] is None else f"{r['baseline_ms']:.1f}",
                 "-" if r["ratio"] is None else f"{r['ratio']:.2f}",
+                "-" if r.get("floor_ratio") is None else f"{r['floor_ratio']:.2f}",
                 target,
                 r["status"],
             ]
