@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -130,6 +129,8 @@ def parse_responses(data: Any) -> dict[str, Any]:
         if item.get("type") == "reasoning":
             thoughts += [str(s.get("text", "")) for s in item.get("summary") or [] if isinstance(s, dict)]
     if data.get("error"):
+        import json
+
         raise gc.CliError(
             f"the response failed: {gc.summarise_error_body(json.dumps(data).encode())[0]}", kind="response_failed"
         )
@@ -217,6 +218,8 @@ def stream_responses(resp, echo: Callable[[str], None]) -> dict[str, Any]:
 
 
 def _json_event(data: str) -> dict[str, Any]:
+    import json  # here, not at the top: --help and usage errors never need it
+
     try:
         payload = json.loads(data)
     except ValueError:

@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
-import datetime as dt
 import os
 import re
 import sys
-import tempfile
-from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+# base64, datetime, tempfile and urllib are imported where used, so --help and usage errors stay fast.
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradient_common as gc  # noqa: E402
@@ -96,6 +94,9 @@ def image_format(data: bytes) -> str | None:
 
 
 def decode_b64(text: Any, index: int) -> bytes:
+    import base64
+    import binascii
+
     if not isinstance(text, str):
         raise gc.CliError(f"image {index + 1}: b64_json is not a string", kind="bad_response")
     if text.startswith("data:") and "," in text:  # tolerate a data: URL
@@ -107,6 +108,8 @@ def decode_b64(text: Any, index: int) -> bytes:
 
 
 def check_download_url(url: str, index: int) -> None:
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return
@@ -121,6 +124,8 @@ def check_download_url(url: str, index: int) -> None:
 
 def download(url: str, index: int, timeout: float) -> bytes:
     """GET an image URL without the API key, following a few redirects, capped while reading."""
+    from urllib.parse import urljoin, urlsplit
+
     import requests
 
     headers = {"User-Agent": "gradient-inference/0.1", "Accept": "image/*"}
@@ -189,23 +194,26 @@ def slug(prompt: str) -> str:
     return "-".join(words)[:60].strip("-") or "image"
 
 
-def numbered(path: Path, count: int) -> list[Path]:
+def numbered(path: str, count: int) -> list[str]:
     """cat.png -> [cat.png] for one image, [cat-1.png, cat-2.png, ...] for more."""
     if count == 1:
         return [path]
-    return [path.with_name(f"{path.stem}-{i}{path.suffix}") for i in range(1, count + 1)]
+    root, ext = os.path.splitext(path)
+    return [f"{root}-{i}{ext}" for i in range(1, count + 1)]
 
 
-def default_paths(prompt: str, formats: list[str], numbered_names: bool, force: bool) -> list[Path]:
+def default_paths(prompt: str, formats: list[str], numbered_names: bool, force: bool) -> list[str]:
     """Names from the prompt and UTC time; a counter keeps them clear of files already there."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     base = f"{slug(prompt)}-{stamp}"
     for attempt in range(1, 1000):
         stem = base if attempt == 1 else f"{base}-{attempt}"
         if numbered_names:
-            paths = [Path(f"{stem}-{i}{EXTENSIONS[fmt]}") for i, fmt in enumerate(formats, 1)]
+            paths = [f"{stem}-{i}{EXTENSIONS[fmt]}" for i, fmt in enumerate(formats, 1)]
         else:
-            paths = [Path(stem + EXTENSIONS[formats[0]])]
+            paths = [stem + EXTENSIONS[formats[0]]]
         if force or not any(os.path.lexists(p) for p in paths):
             return paths
     raise gc.CliError("cannot find a free default file name; pass --output", kind="file_exists")
@@ -220,18 +228,18 @@ def check_output_arg(parser: argparse.ArgumentParser, output: str) -> None:
         parser.error(f"--output {output} {what}; give a file name such as {os.path.join(output, 'image.png')}")
 
 
-def check_targets(paths: list[Path], force: bool) -> None:
+def check_targets(paths: list[str], force: bool) -> None:
     """Fail before any write (and before paying for images, when the names are known) if a target is taken."""
     for path in paths:
         if os.path.isdir(path):
             raise gc.CliError(f"{path} is a folder, not a file name", kind="is_a_directory", exit_code=gc.EXIT_USAGE)
         if not force and os.path.lexists(path):
             raise gc.CliError(f"{path} already exists; pass --force to overwrite it", kind="file_exists")
-    for parent in {p.parent for p in paths}:
-        ancestor = Path(os.path.abspath(parent))
-        while not ancestor.exists() and ancestor != ancestor.parent:
-            ancestor = ancestor.parent
-        if not ancestor.is_dir():
+    for parent in {os.path.dirname(p) or "." for p in paths}:
+        ancestor = os.path.abspath(parent)
+        while not os.path.exists(ancestor) and ancestor != os.path.dirname(ancestor):
+            ancestor = os.path.dirname(ancestor)
+        if not os.path.isdir(ancestor):
             raise gc.CliError(f"cannot write into {parent}: {ancestor} is not a folder", kind="write_error")
         if not os.access(ancestor, os.W_OK | os.X_OK):
             raise gc.CliError(f"cannot write into {parent}: permission denied on {ancestor}", kind="write_error")
@@ -246,26 +254,30 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_all(paths: list[Path], blobs: list[bytes], force: bool) -> None:
+def write_all(paths: list[str], blobs: list[bytes], force: bool) -> None:
     """Write every image to a temp file beside its target, then move them into place.
 
     A failure (or Ctrl-C) at any point removes the temp files, so a target is either the whole
     new image or untouched.
     """
+    import tempfile
+
     temps: list[str] = []
     try:
         for path in paths:
-            parent = path.parent
-            if not parent.exists():
+            parent = os.path.dirname(path) or "."
+            if not os.path.exists(parent):
                 try:
-                    parent.mkdir(parents=True, exist_ok=True)
+                    os.makedirs(parent, exist_ok=True)
                 except OSError as exc:
                     raise _write_error(path, exc) from None
                 gc.note(f"created folder {parent}")
         mode = _file_mode()
         for path, blob in zip(paths, blobs):
             try:
-                fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+                fd, temp = tempfile.mkstemp(
+                    prefix=f".{os.path.basename(path)}.", suffix=".part", dir=os.path.dirname(path) or "."
+                )
             except OSError as exc:
                 raise _write_error(path, exc) from None
             temps.append(temp)
@@ -294,7 +306,7 @@ def write_all(paths: list[Path], blobs: list[bytes], force: bool) -> None:
                     pass
 
 
-def _commit(temp: str, path: Path, force: bool) -> None:
+def _commit(temp: str, path: str, force: bool) -> None:
     """Move temp to path; without force, never replace a file that appeared meanwhile."""
     if force:
         os.replace(temp, path)
@@ -311,7 +323,7 @@ def _commit(temp: str, path: Path, force: bool) -> None:
     os.unlink(temp)
 
 
-def _write_error(path: Path, exc: OSError) -> gc.CliError:
+def _write_error(path: str, exc: OSError) -> gc.CliError:
     return gc.CliError(f"cannot write {path}: {exc.strerror or exc}", kind="write_error")
 
 
@@ -325,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None:
         check_output_arg(parser, args.output)
         if not args.dry_run:
-            check_targets(numbered(Path(args.output), args.n), args.force)
+            check_targets(numbered(args.output, args.n), args.force)
     resp = gc.api_request(args, parser, "POST", "/images/generations", build_request(args, prompt))
     if resp is None:  # --dry-run
         return 0
@@ -336,10 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     many = args.n > 1 or len(images) > 1
     formats = [image["format"] for image in images]
     if args.output is not None:
-        paths = numbered(Path(args.output), len(images) if many else 1)
+        paths = numbered(args.output, len(images) if many else 1)
         for path, fmt in zip(paths, formats):
-            if path.suffix and path.suffix.lower() not in _suffixes(fmt):
-                gc.note(f"{path} holds {fmt.upper()} data despite its {path.suffix} extension")
+            suffix = os.path.splitext(path)[1]
+            if suffix and suffix.lower() not in _suffixes(fmt):
+                gc.note(f"{path} holds {fmt.upper()} data despite its {suffix} extension")
     else:
         paths = default_paths(prompt, formats, many, args.force)
     check_targets(paths, args.force)
@@ -352,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 "model": (data.get("model") if isinstance(data.get("model"), str) else None) or args.model,
                 "images": [
                     {
-                        "path": str(path),
+                        "path": path,
                         "bytes": len(image["bytes"]),
                         "format": image["format"],
                         "revised_prompt": image["revised_prompt"],

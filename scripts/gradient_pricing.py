@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradient_common as gc  # noqa: E402
 
 PAGE_CAP = 8 * 1024 * 1024
-MONEY = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)([^$]*)")
+MONEY = r"\$\s*(\d[\d,]*(?:\.\d+)?)([^$]*)"  # a pattern string: re compiles it on first use, not at start-up
 HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 
 
@@ -128,7 +128,7 @@ def _cell_prices(cells: list[str]) -> dict[str, Any] | None:
     parsed = [p for p in map(parse_price_text, cells) if p]
     if not parsed:
         return None
-    bare = [c for c in cells if MONEY.search(c) and not re.search(r"input|output|prompt|completion|cache", c, re.I)]
+    bare = [c for c in cells if re.search(MONEY, c) and not re.search(r"input|output|prompt|completion|cache", c, re.I)]
     if len(parsed) > 1 and len(bare) == len(parsed) and "token" in parsed[0]["unit"]:
         values = [p["input_price"] for p in parsed]
         return {
@@ -145,7 +145,7 @@ def _column_prices(cells: list[str], header: list[str], columns: dict[str, int |
     prices: dict[str, float] = {}
     unit = None
     for key, col in columns.items():
-        match = MONEY.search(cells[col]) if col is not None and col < len(cells) else None
+        match = re.search(MONEY, cells[col]) if col is not None and col < len(cells) else None
         if match:
             scale, this_unit = _unit_of(f"{match.group(2)} {header[col]}".lower())
             unit = unit or this_unit
@@ -165,7 +165,7 @@ def parse_price_text(text: str) -> dict[str, Any] | None:
     prices: dict[str, float] = {}
     plain: list[float] = []
     unit = None
-    for amount, words in MONEY.findall(text):
+    for amount, words in re.findall(MONEY, text):
         words = words.lower()
         scale, this_unit = _unit_of(words)
         unit = unit or this_unit

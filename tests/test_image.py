@@ -16,9 +16,9 @@ Where the response shapes come from:
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -404,20 +404,16 @@ def test_slug():
 
 
 def test_default_name_moves_aside_from_existing_files(tmp_path, monkeypatch):
-    class FrozenDateTime(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return dt.datetime(2025, 5, 6, 7, 8, 9, tzinfo=tz)
-
-    monkeypatch.setattr(gradient_image.dt, "datetime", FrozenDateTime)
+    real_gmtime = time.gmtime
+    monkeypatch.setattr(time, "gmtime", lambda secs=None: real_gmtime(1746515289))  # 2025-05-06 07:08:09 UTC
     monkeypatch.chdir(tmp_path)
     (tmp_path / "same-20250506-070809.png").write_bytes(b"")
     (tmp_path / "pair-20250506-070809-2.jpg").write_bytes(b"")
-    assert gradient_image.default_paths("same", ["png"], False, False) == [Path("same-20250506-070809-2.png")]
-    assert gradient_image.default_paths("same", ["png"], False, True) == [Path("same-20250506-070809.png")]
+    assert gradient_image.default_paths("same", ["png"], False, False) == ["same-20250506-070809-2.png"]
+    assert gradient_image.default_paths("same", ["png"], False, True) == ["same-20250506-070809.png"]
     assert gradient_image.default_paths("pair", ["png", "jpeg"], True, False) == [
-        Path("pair-20250506-070809-2-1.png"),
-        Path("pair-20250506-070809-2-2.jpg"),
+        "pair-20250506-070809-2-1.png",
+        "pair-20250506-070809-2-2.jpg",
     ]
 
 
