@@ -806,6 +806,9 @@ def main() -> int:
     summary()
     elapsed = time.monotonic() - started
     print(f"\nbench took {elapsed:.0f} s")
+    if only != {"1", "2", "3", "4", "5"}:
+        print(f"partial run (--only): {RESULTS_FILE.relative_to(ROOT)} left as it was")
+        return 0 if all(r["status"] != "MISS" for r in results) else 1
     try:
         rev = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
