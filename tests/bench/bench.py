@@ -169,34 +169,49 @@ def top_imports(rows: list[tuple[int, int, str]], n: int = 12) -> list[str]:
 HELP_FLOOR = "import argparse; argparse.ArgumentParser(prog='gradient-models').print_help()"
 
 
-def figure_help(rounds: int, env: dict[str, str]) -> None:
-    print("\n[1] gradient_models.py --help vs python -c pass (floor: a bare argparse parser's help)")
-    ours_argv = [PY, str(SCRIPTS / "gradient_models.py"), "--help"]
-    base_argv = [PY, "-c", "pass"]
-    floor_argv = [PY, "-c", HELP_FLOOR]
+def measure_startup(
+    figure: str,
+    argv: list[str],
+    floor_code: str,
+    env: dict[str, str],
+    rounds: int,
+    forbidden: list[str],
+    check: bool = True,
+    **extra: Any,
+) -> None:
+    """Time argv against `python -c pass` and the floor one-liner, interleaved; list what it imported."""
     ours, base, floor = interleave(
-        [lambda: timed_run(ours_argv, env), lambda: timed_run(base_argv, env), lambda: timed_run(floor_argv, env)],
+        [
+            lambda: timed_run(argv, env, check=check),
+            lambda: timed_run([PY, "-c", "pass"], env),
+            lambda: timed_run([PY, "-c", floor_code], env),
+        ],
         rounds,
     )
-    rows = importtime(ours_argv[1:], env)
+    rows = importtime(argv[1:], env)
     heavy = heavy_imports(rows)
-    print(f"  heavy modules imported on the --help path: {', '.join(heavy) or 'none'}")
-    print(
-        f"  requests/bs4/tabulate not imported: {'yes' if not set(heavy) & {'requests', 'bs4', 'tabulate'} else 'no'}"
-    )
+    print(f"  heavy modules imported: {', '.join(heavy) or 'none'}")
+    print(f"  {'/'.join(forbidden)} not imported: {'yes' if not set(heavy) & set(forbidden) else 'no'}")
     row = record(
-        "1 models --help vs -c pass",
+        figure,
         med(ours),
         med(base),
         2.0,
         floor=med(floor),
         heavy_imported=heavy,
-        no_heavy_imports=not set(heavy) & {"requests", "bs4", "tabulate"},
+        no_heavy_imports=not set(heavy) & set(forbidden),
+        **extra,
     )
     if row["status"] == "MISS":
         row["top_imports"] = top_imports(rows)
         print("  most expensive imports (us):")
         print("\n".join("    " + line for line in row["top_imports"]))
+
+
+def figure_help(rounds: int, env: dict[str, str]) -> None:
+    print("\n[1] gradient_models.py --help vs python -c pass (floor: a bare argparse parser's help)")
+    argv = [PY, str(SCRIPTS / "gradient_models.py"), "--help"]
+    measure_startup("1 models --help vs -c pass", argv, HELP_FLOOR, env, rounds, ["requests", "bs4", "tabulate"])
 
 
 # ---------------------------------------------------------------- figure 2: one chat call
@@ -511,46 +526,24 @@ def figure_pricing_lookup(rounds: int, server: FakeGradient, page: str, env: dic
     ]
     for figure, extra, floor_code in variants:
         argv = [PY, str(script), "--model", "gpt-oss", "--offline", *extra]
-        _measure_pricing(figure, argv, [PY, "-c", floor_code], penv, rounds, how)
-
-
-def _measure_pricing(
-    figure: str, argv: list[str], floor_argv: list[str], penv: dict[str, str], rounds: int, how: str
-) -> None:
-    print(f"  {figure}: {' '.join(argv[1:])}")
-    probe = subprocess.run(argv, env=penv, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
-    lines = probe.stdout.decode(errors="replace").strip().splitlines()
-    source = [ln for ln in lines if "source" in ln] or lines[-1:]
-    print(f"  probe exit {probe.returncode}, {len(lines)} lines; {source[0].strip() if source else ''}")
-    if probe.returncode != 0:
-        print(f"  stderr: {probe.stderr.decode(errors='replace').strip()[:300]}")
-    ours, base, floor = interleave(
-        [
-            lambda: timed_run(argv, penv, check=False),
-            lambda: timed_run([PY, "-c", "pass"], penv),
-            lambda: timed_run(floor_argv, penv),
-        ],
-        rounds,
-    )
-    rows = importtime(argv[1:], penv)
-    heavy = heavy_imports(rows)
-    print(f"  heavy modules imported on the cached lookup: {', '.join(heavy) or 'none'}")
-    print(f"  bs4/requests not imported: {'yes' if not set(heavy) & {'bs4', 'requests'} else 'no'}")
-    row = record(
-        figure,
-        med(ours),
-        med(base),
-        2.0,
-        note=f"probe exit {probe.returncode}",
-        floor=med(floor),
-        heavy_imported=heavy,
-        no_heavy_imports=not set(heavy) & {"bs4", "requests"},
-        cache=how,
-    )
-    if row["status"] == "MISS":
-        row["top_imports"] = top_imports(rows)
-        print("  most expensive imports (us):")
-        print("\n".join("    " + line for line in row["top_imports"]))
+        print(f"  {figure}: {' '.join(argv[1:])}")
+        probe = subprocess.run(argv, env=penv, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+        lines = probe.stdout.decode(errors="replace").strip().splitlines()
+        source = [ln for ln in lines if "source" in ln] or lines[-1:]
+        print(f"  probe exit {probe.returncode}, {len(lines)} lines; {source[0].strip() if source else ''}")
+        if probe.returncode != 0:
+            print(f"  stderr: {probe.stderr.decode(errors='replace').strip()[:300]}")
+        measure_startup(
+            figure,
+            argv,
+            floor_code,
+            penv,
+            rounds,
+            ["bs4", "requests"],
+            check=False,
+            note=f"probe exit {probe.returncode}",
+            cache=how,
+        )
 
 
 def figure_parse(rounds: int, page: str) -> None:
