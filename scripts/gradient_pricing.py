@@ -246,10 +246,9 @@ def fetch_live(url: str, timeout: float) -> list[dict[str, Any]]:
 
 def load_prices(args) -> dict[str, Any]:
     """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
-    if not args.no_cache:
-        cached = gc.read_cache(args.cache_dir)
-        if cached:
-            return {**cached, "source": "cache"}
+    cached = None if args.no_cache else gc.read_cache(args.cache_dir, max_age=float("inf"))  # read once, fresh or not
+    if cached and cached["age_seconds"] < gc.CACHE_MAX_AGE:
+        return {**cached, "source": "cache"}
     url = args.pricing_url or os.environ.get("GRADIENT_PRICING_URL") or gc.DEFAULT_PRICING_URL
     problem = "offline"
     if not args.offline:
@@ -267,11 +266,10 @@ def load_prices(args) -> dict[str, Any]:
         except PageNotUnderstood as exc:
             problem = str(exc)
     snap = gc.read_snapshot()
-    stale = None if args.no_cache else gc.read_cache(args.cache_dir, max_age=float("inf"))
-    if stale and (snap is None or stale["fetched_at"][:10] >= str(snap.get("snapshot_date"))):
+    if cached and (snap is None or cached["fetched_at"][:10] >= str(snap.get("snapshot_date"))):
         # An expired live scrape is still newer than the bundled snapshot.
-        gc.note(f"live prices unavailable ({problem}); using cached prices {gc.format_age(stale['age_seconds'])} old")
-        return {**stale, "source": "cache"}
+        gc.note(f"live prices unavailable ({problem}); using cached prices {gc.format_age(cached['age_seconds'])} old")
+        return {**cached, "source": "cache"}
     if snap is None:
         raise gc.CliError(f"no prices: {problem}, and the bundled snapshot is missing", kind="no_prices")
     if not args.offline:
