@@ -234,7 +234,7 @@ def check_targets(paths: list[str], force: bool) -> None:
         if os.path.isdir(path):
             raise gc.CliError(f"{path} is a folder, not a file name", kind="is_a_directory", exit_code=gc.EXIT_USAGE)
         if not force and os.path.lexists(path):
-            raise gc.CliError(f"{path} already exists; pass --force to overwrite it", kind="file_exists")
+            raise _exists_error(path)
     for parent in {os.path.dirname(p) or "." for p in paths}:
         ancestor = os.path.abspath(parent)
         while not os.path.exists(ancestor) and ancestor != os.path.dirname(ancestor):
@@ -293,7 +293,7 @@ def write_all(paths: list[str], blobs: list[bytes], force: bool) -> None:
             try:
                 _commit(temp, path, force)
             except FileExistsError:
-                raise gc.CliError(f"{path} already exists; pass --force to overwrite it", kind="file_exists") from None
+                raise _exists_error(path) from None
             except OSError as exc:
                 raise _write_error(path, exc) from None
             temps[index] = ""
@@ -321,6 +321,10 @@ def _commit(temp: str, path: str, force: bool) -> None:
         os.replace(temp, path)
         return
     os.unlink(temp)
+
+
+def _exists_error(path: str) -> gc.CliError:
+    return gc.CliError(f"{path} already exists; pass --force to overwrite it", kind="file_exists")
 
 
 def _write_error(path: str, exc: OSError) -> gc.CliError:
