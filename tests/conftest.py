@@ -32,6 +32,18 @@ class Result:
         return json.loads(lines[0])
 
 
+@pytest.fixture
+def imported_modules():
+    """imported_modules(*python_args, env=None) -> (names of every module imported, stdout); the run must succeed."""
+
+    def _imported(*args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+        proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}, proc.stdout
+
+    return _imported
+
+
 @pytest.fixture(scope="session")
 def server_instance():
     fake = FakeGradient().start()

@@ -54,17 +54,11 @@ def test_every_flag_is_documented_in_skill_and_readme(name):
     assert sorted(f for f in flags if f not in readme) == []
 
 
-def imported_modules(*args: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-
-
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
-def test_help_imports_only_what_argparse_itself_needs(name):
+def test_help_imports_only_what_argparse_itself_needs(name, imported_modules):
     """--help is start-up bound: beyond a bare argparse parser's help, only our helper may load."""
-    floor = imported_modules("-c", "import argparse; argparse.ArgumentParser().print_help()")
-    imported = imported_modules(str(ROOT / "scripts" / f"gradient_{name}.py"), "--help")
+    floor, _ = imported_modules("-c", "import argparse; argparse.ArgumentParser().print_help()")
+    imported, _ = imported_modules(str(ROOT / "scripts" / f"gradient_{name}.py"), "--help")
     assert not imported & {"requests", "bs4", "tabulate", "urllib3"}
     assert sorted(imported - floor - {"__future__", "gradient_common"}) == []
 

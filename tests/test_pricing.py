@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -257,20 +256,14 @@ def test_default_cache_dir_follows_xdg(run, server, tmp_path):
     assert r.code == 0 and (xdg / "gradient-inference" / "pricing.json").is_file()
 
 
-def test_cached_lookup_imports_little_beyond_argparse_and_json(cache_dir):
+def test_cached_lookup_imports_little_beyond_argparse_and_json(cache_dir, imported_modules):
     """The agent's path (cache hit, --json): no bs4 or requests, and nothing but datetime past the floor."""
     write_cache(cache_dir, age_hours=1)
     env = {**os.environ, "GRADIENT_CACHE_DIR": str(cache_dir)}
-
-    def imported(*args: str) -> set[str]:
-        proc = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True, text=True, env=env)
-        assert proc.returncode == 0, proc.stderr
-        if "--json" in args:
-            assert json.loads(proc.stdout)["source"] == "cache"
-        return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-
-    floor = imported("-c", "import argparse, json; argparse.ArgumentParser().parse_args([]); json.dumps({})")
-    ours = imported(str(ROOT / "scripts" / "gradient_pricing.py"), "--model", "gpt-oss", "--json")
+    floor_code = "import argparse, json; argparse.ArgumentParser().parse_args([]); json.dumps({})"
+    floor, _ = imported_modules("-c", floor_code, env=env)
+    ours, out = imported_modules(str(ROOT / "scripts" / "gradient_pricing.py"), "--model", "gpt-oss", "--json", env=env)
+    assert json.loads(out)["source"] == "cache"
     assert not ours & {"bs4", "requests", "urllib3", "tabulate"}
     assert sorted(ours - floor - {"__future__", "gradient_common", "datetime", "_datetime", "math"}) == []
 
