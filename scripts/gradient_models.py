@@ -7,11 +7,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gradient_common as gc  # noqa: E402
+import gradient_cli as cli  # noqa: E402
 
 
-def build_parser() -> gc.ArgumentParser:
-    parser = gc.new_parser("gradient-models", "List the models available to your Gradient model access key.")
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.new_parser("gradient-models", "List the models available to your Gradient model access key.")
     parser.add_argument("--filter", metavar="QUERY", help="case-insensitive substring of the model id or owner")
     parser.add_argument(
         "--prices", action="store_true", help="add input/output USD per 1M tokens (from the price cache or snapshot)"
@@ -30,25 +30,30 @@ def created_date(epoch: object) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = gc.parse(parser, argv)
-    resp = gc.api_request(args, parser, "GET", "/models")
+    args = cli.parse(parser, argv)
+    import gradient_http as net
+
+    resp = net.api_request(args, parser, "GET", "/models")
     if resp is None:  # --dry-run
         return 0
-    data = gc.read_json(resp)
+    data = net.read_json(resp)
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise gc.CliError("the response has no 'data' list of models", kind="bad_response")
+        raise cli.CliError("the response has no 'data' list of models", kind="bad_response")
     models = [m for m in entries if isinstance(m, dict) and isinstance(m.get("id"), str)]
     if args.filter:
         query = args.filter.lower()
         models = [m for m in models if query in m["id"].lower() or query in str(m.get("owned_by", "")).lower()]
     models.sort(key=lambda m: m["id"])
 
-    prices = gc.offline_prices(args.cache_dir) if args.prices else None
+    prices = None
     if args.prices:
+        import gradient_prices
+
+        prices = gradient_prices.offline_prices(args.cache_dir)
         rows = prices["models"] if prices else []
         for model in models:
-            row = gc.match_price(model["id"], rows)
+            row = gradient_prices.match_price(model["id"], rows)
             model["input_price"] = row.get("input_price") if row else None
             model["output_price"] = row.get("output_price") if row else None
             model["price_unit"] = row.get("unit") if row else None
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         out = {"models": models}
         if args.prices:
             out["prices_source"] = prices["source"] if prices else None
-        gc.print_json(out)
+        cli.print_json(out)
         return 0
     headers = ["id", "owner", "created"]
     rows = [[m["id"], m.get("owned_by", ""), created_date(m.get("created"))] for m in models]
@@ -66,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         for row, m in zip(rows, models):
             row += [_money(m["input_price"]), _money(m["output_price"])]
     if not models:
-        gc.note("no models match" if args.filter else "the API listed no models")
+        cli.note("no models match" if args.filter else "the API listed no models")
         return 0
-    gc.print_table(rows, headers)
+    cli.print_table(rows, headers)
     if args.prices:
-        gc.note(f"prices from the {prices['source']} ({prices.get('fetched_at')})" if prices else "no prices available")
+        cli.note(
+            f"prices from the {prices['source']} ({prices.get('fetched_at')})" if prices else "no prices available"
+        )
     return 0
 
 
@@ -79,7 +86,7 @@ def _money(value: object) -> str:
 
 
 def run() -> None:
-    gc.run(main)
+    cli.run(main)
 
 
 if __name__ == "__main__":

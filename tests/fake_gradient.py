@@ -21,7 +21,9 @@ Where the shapes come from (public docs, read through stored copies):
 - `reasoning_content` beside `content` for reasoning models: DeepSeek API docs, "Reasoning Model"
   (DeepSeek-R1 served on Gradient returns it the same way).
 
-Tests queue scripted responses per path to inject faults (also files under /files/... for image URL
+Routes live in `FakeGradient.routes`; other test modules add theirs with `add_route` (method, a
+regular expression for the path, a handler called as handler(http_handler, request, match)), so each
+API's fake stays in its own file. Tests queue scripted responses per path to inject faults (also files under /files/... for image URL
 downloads, and {"declared_length": N} for a body cut short of its Content-Length); anything unscripted
 gets the default, well-behaved answer. Every request is recorded for assertions.
 """
@@ -31,12 +33,13 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import socket
 import threading
 import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 API_KEY = "test-key-s3cr3t-0123456789abcdef"
 PNG_1PX = base64.b64decode(
@@ -60,13 +63,18 @@ def error_body(message: str, kind: str, code: str | None = None, param: str | No
 class FakeGradient:
     """State shared by the handler threads: scripted responses and the requests seen."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.scripts: dict[str, deque] = defaultdict(deque)
         self.requests: list[dict[str, Any]] = []
         self.stored: dict[str, dict[str, Any]] = {}
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., None], str | None, str | None]] = []
+        self.add_route("GET", "/v1/models", lambda h, req, m: h.models(req["body"]), model_field=None)
+        self.add_route("POST", "/v1/chat/completions", lambda h, req, m: h.chat(req["body"]))
+        self.add_route("POST", "/v1/responses", lambda h, req, m: h.responses_api(req["body"]))
+        self.add_route("POST", "/v1/images/generations", lambda h, req, m: h.images(req["body"]))
+        self.server = ThreadingHTTPServer((host, 0), _handler_for(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -102,6 +110,27 @@ class FakeGradient:
         with self.lock:
             queue = self.scripts.get(path)
             return queue.popleft() if queue else None
+
+    def add_route(
+        self,
+        method: str,
+        pattern: str,
+        handler: Callable[..., None],
+        model_field: str | None = "model",
+        key: str | None = API_KEY,
+    ) -> None:
+        """Serve `method pattern` (a regex over the path, query excluded) with handler(http, request, match).
+
+        `model_field`: the body field that must name a known model (404 otherwise), or None.
+        `key`: the bearer token the route requires, or None for an open route (a file host)."""
+        self.routes.append((method, re.compile(pattern), handler, model_field, key))
+
+    def find_route(self, method: str, path: str) -> tuple[tuple, re.Match[str]] | None:
+        for route in self.routes:
+            match = route[1].fullmatch(path)
+            if match and route[0] == method:
+                return route, match
+        return None
 
     def paths(self) -> list[str]:
         return [r["path"] for r in self.requests]
@@ -230,6 +259,12 @@ def _handler_for(fake: FakeGradient):
         def do_POST(self) -> None:
             self._route()
 
+        def do_PUT(self) -> None:
+            self._route()
+
+        def do_DELETE(self) -> None:
+            self._route()
+
         def _route(self) -> None:
             request = self._record()
             path = self.path.split("?")[0]
@@ -238,36 +273,35 @@ def _handler_for(fake: FakeGradient):
                 return self._scripted(script, request)
             if path.startswith("/files/"):  # plain file server, no auth (image URLs)
                 return self.send_bytes(404, b"not found", "text/plain")
-            if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+            found = fake.find_route(self.command, path)
+            if found is None:
+                if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+                    return self.send_json(
+                        401, error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+                    )
+                return self.send_json(404, error_body(f"Unknown route {self.command} {path}", "invalid_request_error"))
+            (_method, _pattern, handler, model_field, key), match = found
+            if key is not None and self.headers.get("Authorization") != f"Bearer {key}":
                 return self.send_json(
                     401, error_body("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
                 )
-            routes = {
-                ("GET", "/v1/models"): self.models,
-                ("POST", "/v1/chat/completions"): self.chat,
-                ("POST", "/v1/responses"): self.responses_api,
-                ("POST", "/v1/images/generations"): self.images,
-            }
-            handler = routes.get((self.command, path))
-            if handler is None:
-                return self.send_json(404, error_body(f"Unknown route {self.command} {path}", "invalid_request_error"))
             body = request["body"]
-            if self.command == "POST":
+            if self.command == "POST" and model_field is not None:
                 if not isinstance(body, dict):
                     return self.send_json(
                         400, error_body("Request body must be a JSON object.", "invalid_request_error")
                     )
-                if body.get("model") not in KNOWN_MODELS:
+                if body.get(model_field) not in KNOWN_MODELS:
                     return self.send_json(
                         404,
                         error_body(
-                            f"The model `{body.get('model')}` does not exist.",
+                            f"The model `{body.get(model_field)}` does not exist.",
                             "invalid_request_error",
                             "model_not_found",
-                            "model",
+                            model_field,
                         ),
                     )
-            handler(body)
+            handler(self, request, match)
 
         def models(self, _body: Any) -> None:
             self.send_json(200, {"object": "list", "data": MODELS})

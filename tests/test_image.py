@@ -25,6 +25,7 @@ import pytest
 from fake_gradient import PNG_1PX
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import gradient_files  # noqa: E402
 import gradient_image  # noqa: E402
 
 IMAGES = "/v1/images/generations"
@@ -398,9 +399,9 @@ def test_script_does_not_import_requests_at_start():
 
 
 def test_slug():
-    assert gradient_image.slug("A Cat, in a HAT! on the moon at night") == "a-cat-in-a-hat-on"
-    assert gradient_image.slug("日本の猫") == "image"
-    assert gradient_image.slug("x" * 200) == "x" * 60
+    assert gradient_files.slug("A Cat, in a HAT! on the moon at night") == "a-cat-in-a-hat-on"
+    assert gradient_files.slug("日本の猫") == "image"
+    assert gradient_files.slug("x" * 200) == "x" * 60
 
 
 def test_default_name_moves_aside_from_existing_files(tmp_path, monkeypatch):
@@ -409,9 +410,9 @@ def test_default_name_moves_aside_from_existing_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "same-20250506-070809.png").write_bytes(b"")
     (tmp_path / "pair-20250506-070809-2.jpg").write_bytes(b"")
-    assert gradient_image.default_paths("same", ["png"], False, False) == ["same-20250506-070809-2.png"]
-    assert gradient_image.default_paths("same", ["png"], False, True) == ["same-20250506-070809.png"]
-    assert gradient_image.default_paths("pair", ["png", "jpeg"], True, False) == [
+    assert gradient_files.default_paths("same", [".png"], False, False) == ["same-20250506-070809-2.png"]
+    assert gradient_files.default_paths("same", [".png"], False, True) == ["same-20250506-070809.png"]
+    assert gradient_files.default_paths("pair", [".png", ".jpg"], True, False) == [
         "pair-20250506-070809-2-1.png",
         "pair-20250506-070809-2-2.jpg",
     ]

@@ -60,7 +60,7 @@ def test_help_imports_only_what_argparse_itself_needs(name, imported_modules):
     floor, _ = imported_modules("-c", "import argparse; argparse.ArgumentParser().print_help()")
     imported, _ = imported_modules(str(ROOT / "scripts" / f"gradient_{name}.py"), "--help")
     assert not imported & {"requests", "bs4", "tabulate", "urllib3"}
-    assert sorted(imported - floor - {"__future__", "gradient_common"}) == []
+    assert sorted(imported - floor - {"__future__", "gradient_cli"}) == []
 
 
 def test_skill_frontmatter_passes_the_reference_validator(tmp_path):

@@ -14,7 +14,9 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import gradient_common as gc  # noqa: E402
+import gradient_cli as cli  # noqa: E402
+import gradient_pricepage as pricepage  # noqa: E402
+import gradient_prices as gprices  # noqa: E402
 import gradient_pricing as gp  # noqa: E402
 
 
@@ -32,7 +34,7 @@ def prices(run, server, *args, url=None, **kw):
 
 
 def test_tab_layout_parsed_with_provider_from_label():
-    rows = {r["model"]: r for r in gp.parse_pricing(pages.TABS)}
+    rows = {r["model"]: r for r in pricepage.parse_pricing(pages.TABS)}
     assert rows["gpt-oss-120b"] == {
         "provider": "OpenAI",
         "model": "gpt-oss-120b",
@@ -48,7 +50,7 @@ def test_tab_layout_parsed_with_provider_from_label():
 
 
 def test_heading_layout_with_columns_units_and_cached_prices():
-    rows = {r["model"]: r for r in gp.parse_pricing(pages.HEADINGS)}
+    rows = {r["model"]: r for r in pricepage.parse_pricing(pages.HEADINGS)}
     assert rows["GPT-5 mini"]["provider"] == "OpenAI"
     assert (rows["GPT-5 mini"]["input_price"], rows["GPT-5 mini"]["output_price"]) == (0.25, 2.0)
     assert rows["GPT-5 mini"]["cached_input_price"] == 0.025
@@ -74,7 +76,7 @@ def test_heading_layout_with_columns_units_and_cached_prices():
     ],
 )
 def test_price_cell_styles(text, expected):
-    parsed = gp.parse_price_text(text)
+    parsed = pricepage.parse_price_text(text)
     if expected is None:
         assert parsed is None
     else:
@@ -84,12 +86,12 @@ def test_price_cell_styles(text, expected):
 
 @pytest.mark.parametrize("page", [pages.NO_TABLE, pages.TABLE_WITHOUT_MONEY, pages.GARBAGE, ""])
 def test_pages_without_a_pricing_table_are_parse_failures(page):
-    with pytest.raises(gp.PageNotUnderstood):
-        gp.parse_pricing(page)
+    with pytest.raises(pricepage.PageNotUnderstood):
+        pricepage.parse_pricing(page)
 
 
 def test_markdown_page_with_links_and_bare_price_cells():
-    rows = {r["model"]: r for r in gp.parse_pricing(pages.MARKDOWN)}
+    rows = {r["model"]: r for r in pricepage.parse_pricing(pages.MARKDOWN)}
     v32 = rows["DeepSeek V3.2"]
     assert (v32["provider"], v32["input_price"], v32["output_price"], v32["cached_input_price"]) == (
         "DeepSeek",
@@ -102,12 +104,12 @@ def test_markdown_page_with_links_and_bare_price_cells():
 
 
 def test_unlabelled_price_columns_read_as_input_then_output():
-    (row,) = gp.parse_pricing(pages.BARE_COLUMNS)
+    (row,) = pricepage.parse_pricing(pages.BARE_COLUMNS)
     assert (row["provider"], row["input_price"], row["output_price"]) == ("Kimi", 0.95, 4.0)
 
 
 def test_truncated_page_still_yields_what_it_has():
-    assert [r["model"] for r in gp.parse_pricing(pages.TRUNCATED)] == ["gpt-oss-120b", "gpt-oss-20b"]
+    assert [r["model"] for r in pricepage.parse_pricing(pages.TRUNCATED)] == ["gpt-oss-120b", "gpt-oss-20b"]
 
 
 # ---------------------------------------------------------------- sources and cache
@@ -137,7 +139,7 @@ def test_no_cache_skips_reading_the_cache(run, server):
     assert any(m["model"] == "GPT-5 mini" for m in data["models"])
 
 
-def write_cache(cache_dir: Path, age_hours: float, models=None, fmt=gc.CACHE_FORMAT) -> None:
+def write_cache(cache_dir: Path, age_hours: float, models=None, fmt=gprices.CACHE_FORMAT) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     fetched = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=age_hours)
     rows = models or [
@@ -222,10 +224,10 @@ def test_offline_uses_cache_then_snapshot_without_network(run, server, cache_dir
 
 
 def test_all_sources_failing_is_exit_1(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(gc, "read_snapshot", lambda: None)
+    monkeypatch.setattr(gprices, "read_snapshot", lambda: None)
     monkeypatch.setenv("GRADIENT_CACHE_DIR", str(tmp_path))
     args = gp.build_parser().parse_args(["--offline"])
-    with pytest.raises(gc.CliError) as err:
+    with pytest.raises(cli.CliError) as err:
         gp.load_prices(args)
     assert "snapshot is missing" in err.value.message
 
@@ -265,7 +267,9 @@ def test_cached_lookup_imports_little_beyond_argparse_and_json(cache_dir, import
     ours, out = imported_modules(str(ROOT / "scripts" / "gradient_pricing.py"), "--model", "gpt-oss", "--json", env=env)
     assert json.loads(out)["source"] == "cache"
     assert not ours & {"bs4", "requests", "urllib3", "tabulate"}
-    assert sorted(ours - floor - {"__future__", "gradient_common", "datetime", "_datetime", "math"}) == []
+    assert (
+        sorted(ours - floor - {"__future__", "gradient_cli", "gradient_prices", "datetime", "_datetime", "math"}) == []
+    )
 
 
 # ---------------------------------------------------------------- snapshot, matcher, cost
@@ -317,32 +321,32 @@ ID_NAME_PAIRS = [
 def test_matcher_maps_every_known_id_to_its_page_name():
     rows = [{"model": name, "input_price": 1, "output_price": 1} for _, name in ID_NAME_PAIRS]
     for model_id, name in ID_NAME_PAIRS:
-        row = gc.match_price(model_id, rows)
+        row = gprices.match_price(model_id, rows)
         assert row is not None and row["model"] == name, model_id
 
 
 def test_matcher_refuses_to_guess():
     rows = [{"model": "GPT-5"}, {"model": "Llama 3.1 Instruct-8B"}, {"model": "Llama 3.1 Instruct-70B"}]
-    assert gc.match_price("openai-gpt-5-mini", rows) is None  # GPT-5 is not GPT-5 mini
-    assert gc.match_price("llama3.1-instruct", rows) is None  # two sizes: ambiguous
-    assert gc.match_price("", rows) is None
-    assert gc.match_price("totally-unknown", rows) is None
+    assert gprices.match_price("openai-gpt-5-mini", rows) is None  # GPT-5 is not GPT-5 mini
+    assert gprices.match_price("llama3.1-instruct", rows) is None  # two sizes: ambiguous
+    assert gprices.match_price("", rows) is None
+    assert gprices.match_price("totally-unknown", rows) is None
 
 
 def test_matcher_prefers_a_recorded_api_id():
     rows = [{"model": "Weird Name", "api_id": "openai-gpt-oss-120b"}, {"model": "gpt-oss-120b"}]
-    assert gc.match_price("openai-gpt-oss-120b", rows)["model"] == "Weird Name"
+    assert gprices.match_price("openai-gpt-oss-120b", rows)["model"] == "Weird Name"
 
 
 def test_cost_arithmetic():
     row = {"input_price": 3.0, "output_price": 15.0, "cached_input_price": 0.3, "unit": "per 1M tokens"}
     usage = {"input_tokens": 1_000_000, "output_tokens": 100_000, "cached_tokens": 400_000}
-    assert gc.estimate_cost(usage, row) == pytest.approx(0.6 * 3 + 0.4 * 0.3 + 0.1 * 15)
+    assert gprices.estimate_cost(usage, row) == pytest.approx(0.6 * 3 + 0.4 * 0.3 + 0.1 * 15)
     no_cached_price = {**row, "cached_input_price": None}
-    assert gc.estimate_cost(usage, no_cached_price) == pytest.approx(3 + 1.5)
-    assert gc.estimate_cost({"input_tokens": 10}, row) == pytest.approx(10 * 3 / 1e6)
-    assert gc.estimate_cost(usage, None) is None
-    assert gc.estimate_cost(usage, {**row, "unit": "per image"}) is None
+    assert gprices.estimate_cost(usage, no_cached_price) == pytest.approx(3 + 1.5)
+    assert gprices.estimate_cost({"input_tokens": 10}, row) == pytest.approx(10 * 3 / 1e6)
+    assert gprices.estimate_cost(usage, None) is None
+    assert gprices.estimate_cost(usage, {**row, "unit": "per image"}) is None
 
 
 def test_chat_reports_cost_from_snapshot_and_never_fetches_live(run, server):

@@ -495,7 +495,7 @@ def figure_pricing_lookup(rounds: int, server: FakeGradient, page: str, env: dic
     if fetch.returncode != 0 or not (cache / "pricing.json").exists():
         # Fall back to writing a cache in the shared format from the bundled snapshot.
         sys.path.insert(0, str(SCRIPTS))
-        import gradient_common as gc
+        import gradient_prices as gc
 
         snap = gc.read_snapshot() or {"models": [{"model": "gpt-oss-120b", "input_price": 0.1, "output_price": 0.7}]}
         import datetime as dt

@@ -1,0 +1,236 @@
+"""The command line: parser factory, flag types, output, errors and the exit-code contract.
+
+This is all that `--help` and a usage error load, so it imports nothing past argparse at the top;
+json and tabulate are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import argparse  # its own imports (re, gettext) are the floor of every start-up
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs a few ms per start
+    from typing import Any, Callable, NoReturn
+
+DEFAULT_BASE_URL = "https://inference.do-ai.run/v1"
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_state: dict[str, Any] = {"json": False, "verbose": False, "prog": "gradient"}
+
+
+class CliError(Exception):
+    """A failure to report as one line (or one JSON object) on stderr."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: str = "error",
+        status: int | None = None,
+        request_id: str | None = None,
+        exit_code: int = EXIT_FAIL,
+        attempts: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message, self.kind, self.status = message, kind, status
+        self.request_id, self.exit_code, self.attempts = request_id, exit_code, attempts
+
+
+# ---------------------------------------------------------------- output
+
+
+def redact(text: str) -> str:
+    """Remove the API key from anything we print, even if a server echoes it back."""
+    for name in ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY"):
+        key = os.environ.get(name, "")
+        if len(key) >= 4:
+            text = text.replace(key, "***")
+    return text
+
+
+def print_json(obj: Any, stream=None) -> None:
+    import json
+
+    (stream or sys.stdout).write(redact(json.dumps(obj, indent=2, ensure_ascii=False)) + "\n")
+
+
+def print_table(rows: list[list[Any]], headers: list[str]) -> None:
+    from tabulate import tabulate
+
+    print(redact(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)))
+
+
+def note(message: str) -> None:
+    """Human-facing remark on stderr (stdout stays the answer)."""
+    print(redact(f"{_state['prog']}: {message}"), file=sys.stderr, flush=True)
+
+
+def debug(message: str) -> None:
+    if _state["verbose"]:
+        print(redact(f"[debug] {message}"), file=sys.stderr, flush=True)
+
+
+def report_error(err: CliError) -> None:
+    message = " ".join(err.message.split())  # always exactly one line
+    if _state["json"]:
+        import json
+
+        body = {"type": err.kind, "message": message, "status": err.status, "request_id": err.request_id}
+        if err.attempts is not None:
+            body["attempts"] = err.attempts
+        sys.stderr.write(redact(json.dumps({"error": body})) + "\n")
+        return
+    extras = []
+    if err.status is not None:
+        extras.append(f"HTTP {err.status}")
+    if err.request_id:
+        extras.append(f"request id {err.request_id}")
+    if err.attempts and err.attempts > 1:
+        extras.append(f"after {err.attempts} attempts")
+    suffix = f" ({', '.join(extras)})" if extras else ""
+    print(redact(f"{_state['prog']}: error: {message}{suffix}"), file=sys.stderr)
+
+
+def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:
+    """Run a script's main with the output contract: 0 ok, 1 failure, 2 usage, 130 Ctrl-C."""
+    try:
+        code = main(None) or EXIT_OK
+    except CliError as err:
+        report_error(err)
+        code = err.exit_code
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
+    except Exception as exc:  # last resort: the contract says never a traceback
+        if _state["verbose"]:
+            import traceback
+
+            traceback.print_exc()
+        report_error(CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"))
+        code = EXIT_FAIL
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------- arguments
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but usage errors follow the contract: exit 2, JSON on stderr with --json."""
+
+    def error(self, message: str) -> NoReturn:
+        if _state["json"] or "--json" in sys.argv[1:]:
+            import json
+
+            err = {"type": "usage_error", "message": message, "status": None, "request_id": None}
+            sys.stderr.write(json.dumps({"error": err}) + "\n")
+        else:
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter with the width found without importing shutil (a few ms per start)."""
+    try:
+        width = int(os.environ.get("COLUMNS") or os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError, AttributeError):
+        width = 100
+    return argparse.HelpFormatter(prog, width=max(40, min(width, 120) - 2))
+
+
+def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
+    _state["prog"] = prog
+    parser = ArgumentParser(prog=prog, description=description, formatter_class=_help_formatter)
+    parser.add_argument(
+        "--json", action="store_true", help="machine-readable JSON on stdout (errors as JSON on stderr)"
+    )
+    if api:
+        parser.add_argument("--base-url", help=f"API base URL (env GRADIENT_BASE_URL, default {DEFAULT_BASE_URL})")
+        parser.add_argument(
+            "--timeout", type=positive_float, default=120.0, help="seconds for connect and each read (default 120)"
+        )
+        parser.add_argument(
+            "--max-retries",
+            type=non_negative_int,
+            default=2,
+            help="retries on connection errors, 408, 409, 429 and 5xx (default 2)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="print the request as a curl command; send nothing")
+    parser.add_argument("--verbose", action="store_true", help="log requests, responses and retries to stderr")
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    _state["json"] = args.json
+    _state["verbose"] = args.verbose or os.environ.get("GRADIENT_LOG", "").lower() == "debug"
+    return args
+
+
+def number(text: str, kind: type) -> float:
+    """`kind(text)` for an argparse type function, with a usage message instead of a ValueError."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a {'whole ' if kind is int else ''}number: {text!r}") from None
+
+
+def positive_float(text: str) -> float:
+    value = number(text, float)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def temperature(text: str) -> float:
+    value = number(text, float)
+    if not 0 <= value <= 2:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def non_empty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text.strip()
+
+
+def read_prompt(parser: argparse.ArgumentParser, prompt: str | None, prompt_file: str | None) -> str:
+    """The prompt from --prompt, --prompt - (stdin), --prompt-file, or piped stdin."""
+    if prompt is not None and prompt_file is not None:
+        parser.error("give --prompt or --prompt-file, not both")
+    if prompt_file is not None:
+        try:
+            with open(prompt_file, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"cannot read --prompt-file {prompt_file}: {getattr(exc, 'strerror', None) or exc}")
+    elif prompt == "-" or (prompt is None and not sys.stdin.isatty()):
+        text = sys.stdin.read() if sys.stdin else ""
+    else:
+        text = prompt or ""
+    if not text.strip():
+        parser.error("the prompt is empty: pass --prompt TEXT, --prompt-file PATH, or pipe it on stdin")
+    return text

@@ -1,0 +1,413 @@
+"""HTTP to the inference API: configuration, the retrying session, requests, errors, bodies, SSE.
+
+Loaded only once a command is about to talk to the network; requests is imported inside the
+functions, after argument parsing has succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import gradient_cli as cli
+from gradient_cli import CliError, debug, redact
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
+    from typing import Any
+
+KEY_HELP = (
+    "set GRADIENT_API_KEY (or MODEL_ACCESS_KEY) to a model access key; create one in the "
+    "DigitalOcean control panel under Gradient AI > Serverless Inference > Model Access Keys "
+    "(https://cloud.digitalocean.com/gen-ai/model-access-keys)"
+)
+RETRY_STATUSES = frozenset([408, 409, 429, *range(500, 600)])
+RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls back to backoff, as openai-python does
+BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
+MAX_REDIRECTS = 5
+MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
+
+# ---------------------------------------------------------------- config
+
+
+def base_url(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
+    from urllib.parse import urlsplit
+
+    url = (args.base_url or os.environ.get("GRADIENT_BASE_URL") or cli.DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        parser.error(f"base URL must be an http(s) URL, got {url!r}")
+    return url
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_key(url: str) -> str:
+    key = (os.environ.get("GRADIENT_API_KEY") or os.environ.get("MODEL_ACCESS_KEY") or "").strip()
+    if not key:
+        raise CliError(f"no API key: {KEY_HELP}", kind="missing_api_key")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
+        raise CliError(
+            f"refusing to send the API key over plain http:// to {parts.hostname}; use https:// "
+            "(plain http is allowed only for loopback hosts)",
+            kind="insecure_base_url",
+        )
+    return key
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def _backoff_retry_class():
+    import random
+
+    from urllib3.util.retry import Retry
+
+    class LoggedRetry(Retry):
+        """urllib3's Retry with jittered backoff from the first retry, a capped Retry-After, and logging."""
+
+        def sleep(self, response=None) -> None:
+            attempt = len(self.history)
+            wait = None
+            if response is not None:
+                try:
+                    wait = self.get_retry_after(response)
+                except Exception:  # an unparsable Retry-After: use backoff
+                    wait = None
+                if wait is not None and wait > RETRY_AFTER_CAP:
+                    debug(f"ignoring Retry-After of {wait:.0f}s (over the {RETRY_AFTER_CAP:.0f}s cap)")
+                    wait = None
+            if wait is None:
+                wait = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            last = self.history[-1] if self.history else None
+            why = f"HTTP {last.status}" if last and last.status else (type(last.error).__name__ if last else "?")
+            debug(f"retry {attempt}: {why}; waiting {wait:.2f}s")
+            time.sleep(wait)
+
+    return LoggedRetry
+
+
+def open_session(max_retries: int):
+    """One requests.Session per run, retrying what is safe to retry."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    retry = _backoff_retry_class()(
+        total=max_retries,
+        connect=max_retries,
+        read=max_retries,
+        status=max_retries,
+        other=0,
+        allowed_methods=None,  # POSTs too: the API is stateless per request, like openai-python retries
+        status_forcelist=RETRY_STATUSES,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = "gradient-inference/0.1"
+    return session
+
+
+def curl_command(method: str, url: str, body: Any = None) -> str:
+    """The request as a runnable curl command; the key stays a shell variable."""
+    import json
+    import shlex
+
+    parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", '"Authorization: Bearer $GRADIENT_API_KEY"']
+    if body is not None:
+        parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
+    return " ".join(parts)
+
+
+def api_request(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    method: str,
+    path: str,
+    body: Any = None,
+    stream: bool = False,
+    session=None,
+):
+    """Send one API request and return the successful response (or None with --dry-run).
+
+    Every failure becomes a CliError naming status, server message and request id.
+    """
+    url = base_url(args, parser) + path
+    if getattr(args, "dry_run", False):
+        print(curl_command(method, url, body))
+        return None
+    key = api_key(url)
+    import requests
+
+    session = session or open_session(args.max_retries)
+    headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream" if stream else "application/json"}
+    debug(f"> {method} {url}")
+    debug("> Authorization: Bearer ***")
+    started = time.monotonic()
+    try:
+        resp = session.request(
+            method, url, json=body, headers=headers, stream=True, timeout=(args.timeout, args.timeout)
+        )
+    except requests.exceptions.RequestException as exc:
+        raise _transport_error(exc, url, args) from None
+    elapsed = (time.monotonic() - started) * 1000
+    request_id = _request_id(resp)
+    retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
+    debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
+    if resp.status_code >= 400:
+        raise _http_error(resp, request_id, len(retries) + 1)
+    return resp
+
+
+def _request_id(resp) -> str | None:
+    for name in ("x-request-id", "x-do-request-id", "request-id", "cf-ray"):
+        if resp.headers.get(name):
+            return redact(resp.headers[name])[:200]
+    return None
+
+
+def _transport_error(exc: Exception, url: str, args: argparse.Namespace) -> CliError:
+    from urllib.parse import urlsplit
+
+    import requests
+
+    host = urlsplit(url).netloc
+    attempts = args.max_retries + 1
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in text.lower():
+        return CliError(f"timed out after {args.timeout:g}s talking to {host}", kind="timeout", attempts=attempts)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return CliError(f"TLS error talking to {host}: {exc}", kind="tls_error")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "refused" in text.lower():
+            reason = "connection refused"
+        elif "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+            reason = "host name not found"
+        else:
+            reason = "connection failed or dropped"
+        return CliError(f"cannot reach {host}: {reason}", kind="connection_error", attempts=attempts)
+    return CliError(f"request to {host} failed: {type(exc).__name__}", kind="request_error")
+
+
+def _http_error(resp, request_id: str | None, attempts: int) -> CliError:
+    body = read_body(resp, cap=64 * 1024, strict=False)
+    message, kind = summarise_error_body(body, resp.headers.get("content-type", ""))
+    if not message:
+        message = resp.reason or "request failed"
+    if resp.status_code == 401:
+        message = f"{message}; check your key: {KEY_HELP}"
+    return CliError(
+        message,
+        kind=kind or _status_kind(resp.status_code),
+        status=resp.status_code,
+        request_id=request_id,
+        attempts=attempts,
+    )
+
+
+def _status_kind(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "authentication_error",
+        403: "permission_denied",
+        404: "not_found",
+        408: "timeout",
+        409: "conflict",
+        413: "request_too_large",
+        422: "invalid_request",
+        429: "rate_limited",
+    }.get(status, "server_error" if status >= 500 else "http_error")
+
+
+def summarise_error_body(body: bytes, content_type: str = "") -> tuple[str, str | None]:
+    """The server's own error message and type from OpenAI-, DigitalOcean- or FastAPI-style bodies."""
+    import json
+
+    text = redact(body.decode("utf-8", "replace").strip())  # before any truncation can cut a key in half
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, str):
+            return err[:500], None
+        if isinstance(err, dict):
+            message = err.get("message") or err.get("detail") or err.get("msg")
+            kind = err.get("type") or err.get("code") or err.get("id")
+            if isinstance(message, (list, dict)):
+                message = json.dumps(message)[:500]
+            if message:
+                return str(message)[:500], str(kind) if kind else None
+    if "html" in content_type.lower() or re.match(r"(?is)\s*<(!doctype|html)", text):
+        title = re.search(r"(?is)<title[^>]*>(.*?)</title>", text) or re.search(r"(?is)<h1[^>]*>(.*?)</h1>", text)
+        summary = re.sub(r"<[^>]+>|\s+", " ", title.group(1)).strip() if title else "no title"
+        return f"the server returned an HTML page instead of JSON ({summary[:120]})", None
+    if text:
+        return f"unexpected response: {' '.join(text.split())[:200]}", None
+    return "", None
+
+
+def read_body(resp, cap: int = MAX_BODY_BYTES, strict: bool = True) -> bytes:
+    """Read a response body up to `cap` bytes; a larger one is an error (or truncated if not strict)."""
+    declared = resp.headers.get("content-length", "")
+    if strict and declared.isdigit() and int(declared) > cap:
+        resp.close()
+        raise CliError(f"response larger than the {cap // (1024 * 1024)} MiB cap", kind="response_too_large")
+    chunks, size = [], 0
+    try:
+        for chunk in resp.iter_content(64 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                if strict:
+                    raise CliError(
+                        f"response larger than the {cap // (1024 * 1024)} MiB cap", kind="response_too_large"
+                    )
+                break
+    except CliError:
+        raise
+    except Exception as exc:
+        if strict:
+            raise CliError(
+                f"the connection broke off while reading the response ({type(exc).__name__})",
+                kind="connection_error",
+                request_id=_request_id(resp),
+            ) from None
+    finally:
+        resp.close()
+    return b"".join(chunks)
+
+
+def read_json(resp, cap: int = MAX_BODY_BYTES) -> Any:
+    """The response body as JSON, or a clear error when a 200 carries something else."""
+    import json
+
+    body = read_body(resp, cap)
+    try:
+        return json.loads(body)
+    except ValueError:
+        message, _ = summarise_error_body(body, resp.headers.get("content-type", ""))
+        raise CliError(
+            f"the server sent a response that is not valid JSON ({message or 'empty body'})",
+            kind="bad_response",
+            status=resp.status_code,
+            request_id=_request_id(resp),
+        ) from None
+
+
+def sse_events(resp) -> Iterator[tuple[str, str]]:
+    """(event, data) pairs of a server-sent event stream, yielded as each arrives."""
+    event, data = "", []
+    for raw in resp.iter_lines(chunk_size=1024):
+        line = raw.decode("utf-8", "replace")
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+        elif line.startswith(":"):
+            continue  # comment / keep-alive
+        else:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+    if data:
+        yield event or "message", "\n".join(data)
+
+
+def require(data: Any, *path: str | int) -> Any:
+    """data[path...] or a clear 'missing field' error instead of a KeyError traceback."""
+    current = data
+    for step in path:
+        try:
+            current = current[step]
+        except (KeyError, IndexError, TypeError):
+            where = "".join(f"[{p!r}]" for p in path)
+            raise CliError(f"the response is missing {where}", kind="bad_response") from None
+    return current
+
+
+# ---------------------------------------------------------------- file downloads (never with the key)
+
+
+def check_download_url(url: str, what: str) -> None:
+    """Only https, or plain http to loopback: a file URL from a response is not trusted blindly."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return
+    raise CliError(
+        f"{what}: refusing to download from {parts.scheme or 'a'}:// URL on {parts.hostname or '?'}; "
+        "only https:// URLs are fetched",
+        kind="insecure_url",
+    )
+
+
+def download(url: str, what: str, timeout: float, cap: int, media: str = "image") -> bytes:
+    """GET a file URL without the API key, following a few redirects, capped while reading.
+
+    `what` names the file in errors ("image 2"); the content type must be `media`/*.
+    """
+    from urllib.parse import urljoin, urlsplit
+
+    import requests
+
+    headers = {"User-Agent": "gradient-inference/0.1", "Accept": f"{media}/*"}
+    for _hop in range(MAX_REDIRECTS + 1):
+        check_download_url(url, what)
+        host = urlsplit(url).hostname
+        debug(f"> GET {urlsplit(url)._replace(query='').geturl()} ({what}, no API key)")
+        try:
+            resp = requests.get(url, headers=headers, stream=True, timeout=(timeout, timeout), allow_redirects=False)
+        except requests.exceptions.RequestException as exc:
+            why = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
+            raise CliError(f"{what}: download from {host} {why}", kind="download_error") from None
+        debug(f"< {resp.status_code} {resp.reason} {resp.headers.get('content-type', '-')}")
+        if resp.is_redirect and resp.headers.get("location"):
+            url = urljoin(url, resp.headers["location"])
+            resp.close()
+            continue
+        break
+    else:
+        raise CliError(f"{what}: too many redirects downloading it", kind="download_error")
+    try:
+        if resp.status_code >= 400:
+            raise CliError(f"download from {host} failed", kind="download_error", status=resp.status_code)
+        ctype = resp.headers.get("content-type", "").strip().lower()
+        if not ctype.startswith(f"{media}/"):
+            article = "an" if media[0] in "aeiou" else "a"
+            raise CliError(
+                f"the URL returned {ctype or 'no content type'}, not {article} {media}", kind=f"not_{article}_{media}"
+            )
+        return read_body(resp, cap=cap)  # checks Content-Length, then the cap while reading
+    except CliError as err:  # one place names the file for every download failure
+        err.message = f"{what}: {err.message}"
+        raise
+    finally:
+        resp.close()

@@ -1,0 +1,198 @@
+"""Prices: the cache, the bundled snapshot, matching API model ids to price rows, and cost.
+
+Needs neither requests nor bs4: a cost estimate or a cached lookup reads files only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CACHE_MAX_AGE = 24 * 3600
+CACHE_FORMAT = "gradient-inference-pricing/1"
+
+
+def cache_dir(explicit: str | None = None) -> str:
+    if explicit or os.environ.get("GRADIENT_CACHE_DIR"):
+        return os.path.expanduser(explicit or os.environ["GRADIENT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gradient-inference")
+
+
+def cache_file(explicit: str | None = None) -> str:
+    return os.path.join(cache_dir(explicit), "pricing.json")
+
+
+def snapshot_file() -> str | None:
+    """The bundled snapshot: beside scripts/ in a checkout, under share/ when pip-installed."""
+    import site
+    import sysconfig
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(os.path.dirname(here), "snapshots", "pricing.json")]
+    for base in (sys.prefix, sysconfig.get_path("data"), site.USER_BASE or ""):
+        if base:
+            candidates.append(os.path.join(base, "share", "gradient-inference", "snapshots", "pricing.json"))
+    return next((p for p in candidates if os.path.isfile(p)), None)
+
+
+def valid_price_table(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("models"), list)
+        and bool(data["models"])
+        and all(isinstance(m, dict) and isinstance(m.get("model"), str) for m in data["models"])
+    )
+
+
+def read_cache(explicit_dir: str | None = None, max_age: float = CACHE_MAX_AGE) -> dict | None:
+    """A fresh cache written by us, or None (missing, stale, corrupt or foreign caches are ignored)."""
+    import datetime as dt
+    import json
+
+    try:
+        with open(cache_file(explicit_dir), encoding="utf-8") as fh:
+            data = json.load(fh)
+        fetched = dt.datetime.fromisoformat(data["fetched_at"])
+        age = (dt.datetime.now(dt.timezone.utc) - fetched).total_seconds()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if data.get("format") != CACHE_FORMAT or not valid_price_table(data) or not 0 <= age < max_age:
+        return None
+    data["age_seconds"] = age
+    return data
+
+
+def write_cache(table: dict, explicit_dir: str | None = None) -> str:
+    """Write atomically with mode 0600: a temp file in the same folder, then rename."""
+    import json
+    import tempfile
+
+    path = cache_file(explicit_dir)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".pricing-", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp already made it 0600
+            json.dump({**table, "format": CACHE_FORMAT}, fh, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_snapshot() -> dict | None:
+    import json
+
+    path = snapshot_file()
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return data if valid_price_table(data) else None
+
+
+def offline_prices(explicit_dir: str | None = None, use_cache: bool = True) -> dict | None:
+    """Prices without touching the network: fresh cache first, then the bundled snapshot."""
+    cached = read_cache(explicit_dir) if use_cache else None
+    if cached:
+        return {**cached, "source": "cache"}
+    snap = read_snapshot()
+    if snap:
+        return {**snap, "source": "snapshot", "fetched_at": snap.get("snapshot_date")}
+    return None
+
+
+PROVIDER_WORDS = {
+    "openai",
+    "anthropic",
+    "meta",
+    "mistral",
+    "mistralai",
+    "deepseek",
+    "alibaba",
+    "google",
+    "nvidia",
+    "xai",
+    "cohere",
+    "digitalocean",
+    "latest",
+}
+LOOSE_WORDS = {"instruct", "chat", "it", "preview", "versatile", "model", "v"}
+SIZE_OR_DATE = re.compile(r"\d+(?:\.\d+)?[bmke]|\d{4,8}")  # 70b, 128e, 2407, 20250514
+
+
+def model_tokens(name: str) -> frozenset[str]:
+    """Order-free tokens of a model name: 'Llama 3.3 Instruct-70B' == 'llama3.3-70b-instruct'."""
+    text = re.sub(r"(?<=[a-z])(?=\d)", " ", name.lower())  # llama3.3 -> llama 3.3, v3.2 -> v 3.2
+    tokens = re.findall(r"\d+(?:\.\d+)*[a-z]*|[a-z]+", text)
+    return frozenset(t for t in tokens if t not in PROVIDER_WORDS)
+
+
+def _core_tokens(tokens: frozenset[str]) -> frozenset[str]:
+    """Tokens without sizes, dates and filler words: 'gemma-4-31B-it' -> {gemma, 4}."""
+    return frozenset(t for t in tokens if t not in LOOSE_WORDS and not SIZE_OR_DATE.fullmatch(t))
+
+
+def match_price(model_id: str, rows: list[dict]) -> dict | None:
+    """The price row for an API model id, or None unless exactly one row is a confident match.
+
+    Tried in order: the row's recorded api_id, the same name tokens in any order, then the same
+    tokens ignoring sizes, dates and words like 'instruct'. Ambiguity means no match, never a guess.
+    """
+    wanted = model_id.strip().lower()
+    if not wanted:
+        return None
+    for row in rows:
+        if str(row.get("api_id") or "").lower() == wanted or str(row.get("model", "")).lower() == wanted:
+            return row
+    tokens = model_tokens(wanted)
+    for key in (lambda t: t, _core_tokens):
+        target = key(tokens)
+        found = [r for r in rows if target and key(model_tokens(str(r.get("model", "")))) == target]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None
+    return None
+
+
+def estimate_cost(usage: dict, row: dict | None) -> float | None:
+    """USD for a call: uncached input + cached input (at its own price when known) + output."""
+    if not row or row.get("input_price") is None or row.get("output_price") is None:
+        return None
+    if "token" not in str(row.get("unit") or "per 1M tokens").lower():
+        return None
+    inp = usage.get("input_tokens") or 0
+    out = usage.get("output_tokens") or 0
+    cached = min(usage.get("cached_tokens") or 0, inp)
+    cached_price = row.get("cached_input_price")
+    if cached_price is None:
+        cached_price = row["input_price"]
+    usd = ((inp - cached) * row["input_price"] + cached * cached_price + out * row["output_price"]) / 1_000_000
+    return round(usd, 8)
+
+
+def format_age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def call_cost(model: str, usage: dict, explicit_dir: str | None = None) -> dict | None:
+    """{usd, source, price_model} for one call from cached or bundled prices (never live), or None."""
+    prices = offline_prices(explicit_dir)
+    row = match_price(str(model or ""), prices["models"]) if prices else None
+    usd = estimate_cost(usage, row)
+    return None if usd is None else {"usd": usd, "source": prices["source"], "price_model": row["model"]}
