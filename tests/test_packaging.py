@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -13,7 +14,12 @@ import pytest
 from conftest import ROOT
 from fake_gradient import API_KEY
 
-SCRIPT_NAMES = ["models", "chat", "image", "pricing"]
+SCRIPTS = ROOT / "scripts"
+# Commands are the scripts with a parser; the other gradient_*.py files are helper modules.
+SCRIPT_NAMES = sorted(
+    p.stem.removeprefix("gradient_") for p in SCRIPTS.glob("gradient_*.py") if "def build_parser" in p.read_text()
+)
+HELPERS = sorted(p.stem for p in SCRIPTS.glob("gradient_*.py") if p.stem.removeprefix("gradient_") not in SCRIPT_NAMES)
 BIN = Path(sys.executable).parent
 
 
@@ -32,6 +38,7 @@ def test_top_level_layout():
         "LICENSE",
         ".ci",
         ".gitignore",
+        "references",
     }
     assert {"SKILL.md", "scripts", "tests", "snapshots", "pyproject.toml", "README.md", "LICENSE", ".ci"} <= top
 
@@ -61,6 +68,40 @@ def test_help_imports_only_what_argparse_itself_needs(name, imported_modules):
     imported, _ = imported_modules(str(ROOT / "scripts" / f"gradient_{name}.py"), "--help")
     assert not imported & {"requests", "bs4", "tabulate", "urllib3"}
     assert sorted(imported - floor - {"__future__", "gradient_cli"}) == []
+
+
+def test_no_file_in_scripts_is_over_450_lines():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in SCRIPTS.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 450} == {}
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_help_loads_at_most_300_lines_of_helper_modules(name, imported_modules):
+    imported, _ = imported_modules(str(SCRIPTS / f"gradient_{name}.py"), "--help")
+    helpers = imported & set(HELPERS)
+    assert helpers == {"gradient_cli"}
+    assert sum(len((SCRIPTS / f"{h}.py").read_text().splitlines()) for h in helpers) <= 300
+
+
+def test_helper_modules_import_each_other_without_cycles():
+    """Every import between our modules, at the top or inside functions, forms no cycle."""
+    edges: dict[str, set[str]] = {}
+    for path in SCRIPTS.glob("gradient_*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        edges[path.stem] = {n for n in names if n.startswith("gradient_") and n != path.stem}
+
+    def visit(module: str, trail: tuple[str, ...]) -> None:
+        assert module not in trail, f"import cycle: {' -> '.join((*trail, module))}"
+        for nxt in edges.get(module, ()):
+            visit(nxt, (*trail, module))
+
+    for module in edges:
+        visit(module, ())
 
 
 def test_skill_frontmatter_passes_the_reference_validator(tmp_path):

@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""Performance benchmark for the gradient_* scripts, each figure as a ratio to a baseline from the same run.
+"""Performance benchmark for the gradient_* scripts, each figure as a ratio to a floor measured in the same run.
 
-    python3 tests/bench/bench.py [--rounds N] [--no-llm]
+    python3 tests/bench/bench.py [--rounds N] [--no-llm] [--only 1,3]
 
-Figures (medians of interleaved runs A, B, A, B, ...):
-  1. `gradient_models.py --help` vs `python -c pass`                        target <= 2.0x
-  2. one non-streaming chat call vs a bare `requests.post` one-liner          target <= 1.2x
-     and vs the `llm` CLI on the same loopback server                         target <= 0.25x
-  3. cached pricing lookup (`gradient_pricing.py --model gpt-oss --offline`)  target <= 2.0x of `-c pass`
-  4. live parse of a ~300 KB docs page vs `BeautifulSoup(page, "html.parser")` target <= 1.0x
-  5. streaming: per-chunk delay from server write to client stdout, 100 ms apart, target <= 5 ms
+Figures (medians of interleaved runs A, B, A, B, ...; start-up figures in two modes: bytecode cached, and
+PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ with no __pycache__):
+  1. `--help` of every command vs a bare argparse parser with the same flags and help texts   <= 1.1x
+  2. one chat call vs a bare `requests.post` one-liner                                         <= 1.1x
+     (and, for scale, vs the `llm` CLI on the same loopback server                             <= 0.25x)
+  3. cached `gradient_pricing.py --json` vs argparse + json reading the same cache file        <= 1.15x
+  4. live `gradient_pricing.py --no-cache --json` of a 245 KB page vs requests.get + html.parser <= 1.0x
+  5. streaming: per-chunk delay from server write to client stdout, 100 ms apart               <= 5 ms
+  6. gradient-batch run (figures from tests/bench/batch_figures.py)
 
+The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
-Start-up figures also show a floor: the same job done with nothing but the libraries the path must use
-(argparse, json, tabulate) in a `python -c` one-liner, so a miss can be told apart from our own overhead.
 Results are printed as a table and written to tests/bench/last_results.json.
 """
 
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import json
 import os
 import platform
 import re
 import select
+import shutil
 import socket
 import statistics
 import subprocess
@@ -163,55 +164,110 @@ def top_imports(rows: list[tuple[int, int, str]], n: int = 12) -> list[str]:
     return [f"import time: {s:>8} | {c:>8} | {name}" for s, c, name in shallow[:n]]
 
 
-# ---------------------------------------------------------------- figure 1: --help
+# ---------------------------------------------------------------- start-up floors and modes
 
 
-HELP_FLOOR = "import argparse; argparse.ArgumentParser(prog='gradient-models').print_help()"
+def commands() -> list[str]:
+    """Every command script (a gradient_*.py with build_parser), by name: models, chat, ..."""
+    names = []
+    for path in sorted(SCRIPTS.glob("gradient_*.py")):
+        if "def build_parser" in path.read_text(encoding="utf-8"):
+            names.append(path.stem.removeprefix("gradient_"))
+    return names
 
 
-def measure_startup(
-    figure: str,
-    argv: list[str],
-    floor_code: str,
-    env: dict[str, str],
-    rounds: int,
-    forbidden: list[str],
-    check: bool = True,
-    **extra: Any,
-) -> None:
-    """Time argv against `python -c pass` and the floor one-liner, interleaved; list what it imported."""
-    ours, base, floor = interleave(
-        [
-            lambda: timed_run(argv, env, check=check),
-            lambda: timed_run([PY, "-c", "pass"], env),
-            lambda: timed_run([PY, "-c", floor_code], env),
-        ],
+def parser_source(name: str) -> str:
+    """Python source that builds a bare argparse parser with the same flags and help texts as the script's.
+
+    Generated from the script's own parser, so the floor follows every change of flags."""
+    sys.path.insert(0, str(SCRIPTS))
+    module = importlib.import_module(f"gradient_{name}")
+    lines = ["import argparse"]
+
+    def emit(parser: argparse.ArgumentParser, var: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            if isinstance(action, argparse._SubParsersAction):
+                sub = f"{var}_sub"
+                lines.append(f"{sub} = {var}.add_subparsers(dest={action.dest!r})")
+                helps = {a.dest: a.help for a in action._choices_actions}
+                for i, (cmd, child) in enumerate(action.choices.items()):
+                    child_var = f"{var}_{i}"
+                    lines.append(
+                        f"{child_var} = {sub}.add_parser({cmd!r}, help={helps.get(cmd)!r}, "
+                        f"description={child.description!r})"
+                    )
+                    emit(child, child_var)
+                continue
+            kw: dict[str, Any] = {}
+            for field in ("help", "metavar", "default", "nargs"):
+                value = getattr(action, field)
+                if value not in (None, False) and not (field == "nargs" and action.option_strings and value == 0):
+                    kw[field] = value
+            if action.choices is not None:
+                kw["choices"] = list(action.choices)
+            if isinstance(action, argparse._StoreTrueAction):
+                kw = {"action": "store_true", "help": action.help}
+            elif isinstance(action, argparse._AppendAction):
+                kw["action"] = "append"
+            names = ", ".join(map(repr, action.option_strings)) if action.option_strings else repr(action.dest)
+            lines.append(f"{var}.add_argument({names}, " + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")")
+
+    parser = module.build_parser()
+    lines.append(f"p = argparse.ArgumentParser(prog={parser.prog!r}, description={parser.description!r})")
+    emit(parser, "p")
+    return "\n".join(lines) + "\n"
+
+
+def nobc_copy(tmp: Path) -> Path:
+    """A copy of scripts/ (and snapshots/ beside it) with no __pycache__, for the no-bytecode mode."""
+    root = tmp / "nobc"
+    if not root.exists():
+        shutil.copytree(SCRIPTS, root / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "snapshots", root / "snapshots")
+    return root / "scripts"
+
+
+def modes(tmp: Path, env: dict[str, str]) -> list[tuple[str, Path, dict[str, str]]]:
+    """(label, scripts folder, env): bytecode cached as a user's checkout has it, and none at all."""
+    return [("cached", SCRIPTS, env), ("no-bytecode", nobc_copy(tmp), {**env, "PYTHONDONTWRITEBYTECODE": "1"})]
+
+
+def write_floor(tmp: Path, label: str, source: str) -> Path:
+    path = tmp / f"floor_{label}.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def measure_against_floor(
+    figure: str, argv: list[str], floor_argv: list[str], env: dict[str, str], rounds: int, target: float, **extra: Any
+) -> dict[str, Any]:
+    """ours vs the floor, interleaved; `python -c pass` alongside for scale. The ratio judged is ours/floor."""
+    ours, floor, bare = interleave(
+        [lambda: timed_run(argv, env), lambda: timed_run(floor_argv, env), lambda: timed_run([PY, "-c", "pass"], env)],
         rounds,
     )
     rows = importtime(argv[1:], env)
     heavy = heavy_imports(rows)
-    print(f"  heavy modules imported: {', '.join(heavy) or 'none'}")
-    print(f"  {'/'.join(forbidden)} not imported: {'yes' if not set(heavy) & set(forbidden) else 'no'}")
-    row = record(
-        figure,
-        med(ours),
-        med(base),
-        2.0,
-        floor=med(floor),
-        heavy_imported=heavy,
-        no_heavy_imports=not set(heavy) & set(forbidden),
-        **extra,
-    )
+    row = record(figure, med(ours), med(floor), target, heavy_imported=heavy, python_c_pass_ms=med(bare), **extra)
     if row["status"] == "MISS":
         row["top_imports"] = top_imports(rows)
         print("  most expensive imports (us):")
         print("\n".join("    " + line for line in row["top_imports"]))
+    return row
 
 
-def figure_help(rounds: int, env: dict[str, str]) -> None:
-    print("\n[1] gradient_models.py --help vs python -c pass (floor: a bare argparse parser's help)")
-    argv = [PY, str(SCRIPTS / "gradient_models.py"), "--help"]
-    measure_startup("1 models --help vs -c pass", argv, HELP_FLOOR, env, rounds, ["requests", "bs4", "tabulate"])
+# ---------------------------------------------------------------- figure 1: --help of every command
+
+
+def figure_help(rounds: int, env: dict[str, str], tmp: Path) -> None:
+    print("\n[1] --help of every command vs a bare argparse parser with the same flags and help texts")
+    for name in commands():
+        floor = write_floor(tmp, f"help_{name}", parser_source(name) + "p.print_help()\n")
+        for label, scripts, menv in modes(tmp, env):
+            argv = [PY, str(scripts / f"gradient_{name}.py"), "--help"]
+            measure_against_floor(f"1 {name} --help ({label})", argv, [PY, str(floor)], menv, rounds, 1.1)
 
 
 # ---------------------------------------------------------------- figure 2: one chat call
@@ -281,7 +337,7 @@ def figure_chat(rounds: int, server: FakeGradient, env: dict[str, str], use_llm:
     ours, bare = med(times[0]), med(times[1])
     rows = importtime(ours_argv[1:], env)
     bare_rows = importtime(bare_argv[1:], env)
-    row = record("2a chat call vs bare requests", ours, bare, 1.2)
+    row = record("2a chat call vs bare requests", ours, bare, 1.1)
     if row["status"] == "MISS":
         row["top_imports"] = top_imports(rows)
         row["bare_top_imports"] = top_imports(bare_rows, 6)
@@ -443,157 +499,95 @@ def docs_page(target_bytes: int = 300_000) -> str:
 # ---------------------------------------------------------------- figure 3 and 4: pricing
 
 
-def load_pricing_module():
-    path = SCRIPTS / "gradient_pricing.py"
-    if not path.exists():
-        return None
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("gradient_pricing_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def find_parser(module) -> tuple[str, Callable[[str], Any]] | None:
-    """parse_pricing(html) if present, else the likeliest parse*(html) function."""
-    if module is None:
-        return None
-    if callable(getattr(module, "parse_pricing", None)):
-        return "parse_pricing", module.parse_pricing
-    for name, fn in inspect.getmembers(module, inspect.isfunction):
-        if fn.__module__ != module.__name__ or not name.startswith(("parse", "extract")):
-            continue
-        params = [p for p in inspect.signature(fn).parameters.values() if p.default is inspect.Parameter.empty]
-        if len(params) == 1 and (
-            "html" in name or "page" in name or "pric" in name or params[0].name in ("html", "page", "text", "markup")
-        ):
-            return name, fn
-    return None
-
-
-def count_rows(parsed: Any) -> int:
-    if isinstance(parsed, dict):
-        parsed = parsed.get("models", parsed)
-    return len(parsed) if isinstance(parsed, (list, tuple, dict)) else -1
-
-
-def figure_pricing_lookup(rounds: int, server: FakeGradient, page: str, env: dict[str, str], tmp: Path) -> None:
-    print("\n[3] cached pricing lookup vs python -c pass")
-    script = SCRIPTS / "gradient_pricing.py"
-    if not script.exists():
-        print("  skipped: gradient_pricing.py missing")
-        record("3 pricing --offline vs -c pass", None, None, 2.0, note="skipped: gradient_pricing.py missing")
-        return
+def make_cache(server: FakeGradient, page: str, env: dict[str, str], tmp: Path) -> Path:
+    """A fresh price cache written by the script itself from the bench page."""
     cache = tmp / "pricing-cache"
-    penv = {**env, "GRADIENT_CACHE_DIR": str(cache), "GRADIENT_PRICING_URL": server.root + "/docs/pricing/"}
-    for _ in range(4):  # the first try plus retries, if any
-        server.queue("/docs/pricing/", {"body": page, "content_type": "text/html; charset=utf-8"})
-    fetch = subprocess.run(
-        [PY, str(script), "--json"], env=penv, capture_output=True, timeout=120, stdin=subprocess.DEVNULL
+    penv = {**env, "GRADIENT_CACHE_DIR": str(cache)}
+    serve_pricing(server, page, "/docs/cache-source/", times=4)
+    url = server.root + "/docs/cache-source/"
+    proc = subprocess.run(
+        [PY, str(SCRIPTS / "gradient_pricing.py"), "--json", "--no-cache", "--pricing-url", url],
+        env=penv,
+        capture_output=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
-    how = "fetched from the bench page"
-    if fetch.returncode != 0 or not (cache / "pricing.json").exists():
-        # Fall back to writing a cache in the shared format from the bundled snapshot.
-        sys.path.insert(0, str(SCRIPTS))
-        import gradient_prices as gc
+    if proc.returncode != 0 or not (cache / "pricing.json").exists():
+        raise RuntimeError(f"could not fill the price cache: {proc.stderr.decode(errors='replace')[-300:]}")
+    return cache
 
-        snap = gc.read_snapshot() or {"models": [{"model": "gpt-oss-120b", "input_price": 0.1, "output_price": 0.7}]}
-        import datetime as dt
 
-        gc.write_cache(
-            {
-                "models": snap["models"],
-                "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                "source_url": "bench",
-            },
-            str(cache),
+def serve_pricing(server: FakeGradient, page: str, path: str, times: int, markdown: str | None = None) -> None:
+    """The HTML page at path; its markdown rendition (path + index.html.md) only when given, else a 404."""
+    for _ in range(times):
+        server.queue(path, {"body": page, "content_type": "text/html; charset=utf-8"})
+        md = {"body": markdown, "content_type": "text/markdown; charset=utf-8"} if markdown else {"status": 404}
+        server.queue(path + "index.html.md", md)
+
+
+CACHED_FLOOR = """
+a = p.parse_args(["--json", "--model", "gpt-oss"])
+import json, os
+rows = json.load(open(os.path.join(os.environ["GRADIENT_CACHE_DIR"], "pricing.json")))["models"]
+hits = [r for r in rows if a.model in r["model"].lower()]
+print(json.dumps({"source": "cache", "models": hits}, indent=2))
+"""
+
+
+def figure_cached_pricing(rounds: int, server: FakeGradient, page: str, env: dict[str, str], tmp: Path) -> None:
+    print("\n[3] cached gradient_pricing.py --json vs argparse + json reading the same cache file")
+    cache = make_cache(server, page, env, tmp)
+    floor = write_floor(tmp, "cached_pricing", parser_source("pricing") + CACHED_FLOOR)
+    for label, scripts, menv in modes(tmp, env):
+        penv = {**menv, "GRADIENT_CACHE_DIR": str(cache)}
+        argv = [PY, str(scripts / "gradient_pricing.py"), "--json", "--model", "gpt-oss"]
+        probe = subprocess.run(argv, env=penv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        if b'"source": "cache"' not in probe.stdout:
+            raise RuntimeError(f"the cached lookup did not read the cache: {probe.stderr.decode(errors='replace')}")
+        measure_against_floor(f"3 pricing --json, cached ({label})", argv, [PY, str(floor)], penv, rounds, 1.15)
+
+
+NAIVE_LIVE = """
+import json, sys, requests
+from bs4 import BeautifulSoup
+html = requests.get(sys.argv[1], timeout=30).text
+soup = BeautifulSoup(html, "html.parser")
+rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in soup.find_all("tr")]
+print(json.dumps([r for r in rows if r], indent=2))
+"""
+
+
+def markdown_rendition() -> str:
+    """The tables of docs_page() as the docs' markdown rendition would carry them."""
+    parts = ["# Gradient AI Platform Pricing", ""]
+    for provider, models in PROVIDERS.items():
+        parts += [f"## {provider}", "", "| Model | Input | Output |", "| --- | --- | --- |"]
+        parts += [f"| {name} | ${inp:.2f} per 1M tokens | ${out:.2f} per 1M tokens |" for name, inp, out in models]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def figure_live_pricing(rounds: int, server: FakeGradient, page: str, env: dict[str, str], tmp: Path) -> None:
+    kb = len(page.encode()) / 1000
+    print(f"\n[4] live gradient_pricing.py --no-cache --json of a {kb:.0f} KB page vs requests.get + html.parser")
+    naive = write_floor(tmp, "naive_live", NAIVE_LIVE)
+    variants = [("4a", "markdown rendition served", markdown_rendition()), ("4b", "HTML page only", None)]
+    for figure, what, markdown in variants:
+        path = f"/docs/live-{figure}/"
+        url = server.root + path
+        serve_pricing(server, page, path, times=3 * (rounds + 3), markdown=markdown)
+        penv = {**env, "GRADIENT_CACHE_DIR": str(tmp / f"live-cache-{figure}")}
+        argv = [PY, str(SCRIPTS / "gradient_pricing.py"), "--no-cache", "--json", "--pricing-url", url]
+        probe = subprocess.run(argv, env=penv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        found = probe.stdout.count(b'"model":')
+        if probe.returncode != 0 or b'"source": "live"' not in probe.stdout:
+            raise RuntimeError(f"the live lookup failed: {probe.stderr.decode(errors='replace')[-300:]}")
+        print(f"  {what}: our script read {found} models live")
+        naive_argv = [PY, str(naive), url]
+        ours, base = interleave(
+            [lambda a=argv, e=penv: timed_run(a, e), lambda a=naive_argv, e=penv: timed_run(a, e)], rounds
         )
-        how = f"written by the bench (fetch exited {fetch.returncode}: {fetch.stderr.decode(errors='replace')[-200:]})"
-    print(f"  cache: {how}")
-    # Floors: parse one flag with argparse, load the cache with json, print it (as JSON, or through tabulate).
-    load = (
-        "import argparse, json, os; p = argparse.ArgumentParser(); p.add_argument('--model'); "
-        "a = p.parse_args(['--model', 'gpt-oss']); "
-        "rows = json.load(open(os.path.join(os.environ['GRADIENT_CACHE_DIR'], 'pricing.json')))['models']; "
-    )
-    variants = [
-        ("3a pricing --json (agent path) vs -c pass", ["--json"], load + "print(json.dumps(rows[:2], indent=2))"),
-        (
-            "3b pricing table (imports tabulate) vs -c pass",
-            [],
-            load + "from tabulate import tabulate; print(tabulate([list(r.values()) for r in rows[:2]]))",
-        ),
-    ]
-    for figure, extra, floor_code in variants:
-        argv = [PY, str(script), "--model", "gpt-oss", "--offline", *extra]
-        print(f"  {figure}: {' '.join(argv[1:])}")
-        probe = subprocess.run(argv, env=penv, capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
-        lines = probe.stdout.decode(errors="replace").strip().splitlines()
-        source = [ln for ln in lines if "source" in ln] or lines[-1:]
-        print(f"  probe exit {probe.returncode}, {len(lines)} lines; {source[0].strip() if source else ''}")
-        if probe.returncode != 0:
-            print(f"  stderr: {probe.stderr.decode(errors='replace').strip()[:300]}")
-        measure_startup(
-            figure,
-            argv,
-            floor_code,
-            penv,
-            rounds,
-            ["bs4", "requests"],
-            check=False,
-            note=f"probe exit {probe.returncode}",
-            cache=how,
-        )
-
-
-def figure_parse(rounds: int, page: str) -> None:
-    print(f"\n[4] parse of a {len(page.encode()) / 1000:.0f} KB docs page vs BeautifulSoup(page, 'html.parser')")
-    from bs4 import BeautifulSoup
-
-    try:
-        module = load_pricing_module()
-    except Exception as exc:  # a half-written script must not stop the bench
-        print(f"  cannot import gradient_pricing.py: {type(exc).__name__}: {exc}")
-        module = None
-    found = find_parser(module)
-    if found is None:
-        why = "gradient_pricing.py missing" if module is None else "no parse_pricing(html) function found"
-        print(f"  skipped: {why}")
-        record("4 parse 300 KB page vs bs4 html.parser", None, None, 1.0, note=f"skipped: {why}")
-        return
-    name, fn = found
-    parsed = fn(page)
-    n = count_rows(parsed)
-    expected = sum(len(v) for v in PROVIDERS.values())
-    try:
-        import lxml  # noqa: F401
-
-        backend = "lxml installed: parsers may use it"
-    except ImportError:
-        backend = "lxml not installed"
-    print(f"  using {name}(); it found {n} rows (the page has {expected}); {backend}")
-
-    def ours() -> float:
-        start = time.perf_counter()
-        fn(page)
-        return (time.perf_counter() - start) * 1000
-
-    def base() -> float:
-        start = time.perf_counter()
-        BeautifulSoup(page, "html.parser")
-        return (time.perf_counter() - start) * 1000
-
-    a, b = interleave([ours, base], rounds)
-    record(
-        "4 parse 300 KB page vs bs4 html.parser",
-        med(a),
-        med(b),
-        1.0,
-        note=f"{name}() found {n}/{expected} rows",
-        function=name,
-        rows_found=n,
-        rows_expected=expected,
-    )
+        record(f"{figure} live pricing, {what}", med(ours), med(base), 1.0, models_found=found)
 
 
 # ---------------------------------------------------------------- figure 5: streaming latency
@@ -777,7 +771,7 @@ def main() -> int:
     started = time.monotonic()
     server = FakeGradient().start()
     print(f"bench: python {platform.python_version()} ({PY}), fake server {server.url}")
-    page = docs_page()
+    page = docs_page(245_000)
     try:
         with tempfile.TemporaryDirectory(prefix="gradient-bench-") as tmpdir:
             tmp = Path(tmpdir)
@@ -785,13 +779,13 @@ def main() -> int:
                 GRADIENT_API_KEY=API_KEY, GRADIENT_BASE_URL=server.url, GRADIENT_CACHE_DIR=str(tmp / "cache")
             )
             if "1" in only:
-                figure_help(args.rounds, env)
+                figure_help(args.rounds, env, tmp)
             if "2" in only:
                 figure_chat(args.rounds, server, env, not args.no_llm, tmp)
             if "3" in only:
-                figure_pricing_lookup(args.rounds, server, page, env, tmp)
+                figure_cached_pricing(args.rounds, server, page, env, tmp)
             if "4" in only:
-                figure_parse(max(5, args.rounds // 2), page)
+                figure_live_pricing(args.rounds, server, page, env, tmp)
             if "5" in only:
                 figure_stream(args.stream_runs, env)
     finally:
