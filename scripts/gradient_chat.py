@@ -7,6 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none beside us)
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 # base64, datetime, tempfile and urllib are imported where used, so --help and usage errors stay fast.
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none beside us)
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-image-1"

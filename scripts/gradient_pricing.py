@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none beside us)
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_PRICING_URL = "https://docs.digitalocean.com/products/gradient-ai-platform/details/pricing/"

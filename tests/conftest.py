@@ -58,8 +58,9 @@ def server(server_instance: FakeGradient) -> FakeGradient:
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path) -> Path:
-    return tmp_path / "cache"
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Outside tmp_path (the scripts' working folder), so listings of written files never see it."""
+    return tmp_path_factory.mktemp("c") / "cache"
 
 
 @pytest.fixture

@@ -67,7 +67,23 @@ def test_help_imports_only_what_argparse_itself_needs(name, imported_modules):
     floor, _ = imported_modules("-c", "import argparse; argparse.ArgumentParser().print_help()")
     imported, _ = imported_modules(str(ROOT / "scripts" / f"gradient_{name}.py"), "--help")
     assert not imported & {"requests", "bs4", "tabulate", "urllib3"}
-    assert sorted(imported - floor - {"__future__", "gradient_cli"}) == []
+    # importlib.machinery: gradient_boot's cache loader, only where Python writes no bytecode beside the scripts
+    ours = {"__future__", "gradient_boot", "gradient_cli", "importlib", "importlib.machinery"}
+    assert sorted(imported - floor - ours) == []
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_without_bytecode_beside_the_scripts_it_is_kept_in_the_cache_folder(name, tmp_path):
+    """PYTHONDONTWRITEBYTECODE=1 (or a read-only folder) must not mean recompiling our modules on every call."""
+    copy = tmp_path / "skill"
+    shutil.copytree(SCRIPTS, copy / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "GRADIENT_CACHE_DIR": str(tmp_path / "cache")}
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, str(copy / "scripts" / f"gradient_{name}.py"), "--help"], env=env)
+        assert proc.returncode == 0
+    cached = {p.name.split(".")[0] for p in (tmp_path / "cache" / "pycache").rglob("*.pyc")}
+    assert "gradient_cli" in cached and {p.split(".")[0] for p in cached} <= set(HELPERS)  # ours only
+    assert not list(copy.rglob("__pycache__"))  # nothing written beside the scripts
 
 
 def test_no_file_in_scripts_is_over_450_lines():
@@ -79,7 +95,7 @@ def test_no_file_in_scripts_is_over_450_lines():
 def test_help_loads_at_most_300_lines_of_helper_modules(name, imported_modules):
     imported, _ = imported_modules(str(SCRIPTS / f"gradient_{name}.py"), "--help")
     helpers = imported & set(HELPERS)
-    assert helpers == {"gradient_cli"}
+    assert helpers == {"gradient_boot", "gradient_cli"}
     assert sum(len((SCRIPTS / f"{h}.py").read_text().splitlines()) for h in helpers) <= 300
 
 

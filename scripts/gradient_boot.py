@@ -1,0 +1,37 @@
+"""Bytecode for our own modules where Python keeps none beside them.
+
+With PYTHONDONTWRITEBYTECODE=1 (set in many container images) or a read-only skill folder, Python would
+recompile every module of ours on every call, which costs more than the rest of a `--help`. Each command
+imports this first: in those two cases our modules' bytecode is read from and written to
+<cache folder>/pycache instead (the stdlib's pycache_prefix, applied to our modules only). Elsewhere it does
+nothing.
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+if sys.dont_write_bytecode or not os.access(HERE, os.W_OK):
+    from importlib.machinery import SOURCE_SUFFIXES, FileFinder, SourceFileLoader
+
+    PREFIX = os.path.join(
+        os.environ.get("GRADIENT_CACHE_DIR")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gradient-inference"),
+        "pycache",
+    )
+
+    class CachedLoader(SourceFileLoader):
+        """SourceFileLoader whose .pyc for gradient_* modules lives under PREFIX."""
+
+        def get_code(self, fullname: str):
+            if not fullname.startswith("gradient_"):  # installed in site-packages: leave other packages alone
+                return super().get_code(fullname)
+            saved = sys.pycache_prefix, sys.dont_write_bytecode
+            sys.pycache_prefix, sys.dont_write_bytecode = PREFIX, False
+            try:
+                return super().get_code(fullname)
+            finally:
+                sys.pycache_prefix, sys.dont_write_bytecode = saved
+
+    sys.path_importer_cache[HERE] = FileFinder(HERE, (CachedLoader, SOURCE_SUFFIXES))
