@@ -86,7 +86,7 @@ def test_default_name_from_prompt(run, server, files_host, tmp_path):
 
 
 def test_failed_job_exits_1_with_its_error_and_writes_nothing(run, server, files_host, tmp_path):
-    fake_media.plan(server, statuses=("QUEUED", "IN_PROGRESS", "FAILED"), error="NSFW content detected")
+    fake_media.plan(server, statuses=("IN_PROGRESS", "FAILED"), error="NSFW content detected")
     r = run("image", "--model", FAL, "--prompt", "x", "-o", "x.png", "--json")
     assert r.code == 1
     [job] = fake_media.jobs(server)
