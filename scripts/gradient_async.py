@@ -5,7 +5,7 @@ types prompt, text, output_format, num_inference_steps, guidance_scale, num_imag
 enable_safety_checker and seconds_total and allows any other field; the answer {request_id, status
 (QUEUED, IN_PROGRESS, COMPLETED, FAILED), model_id, created_at, started_at, completed_at, output, error}.
 The spec names no status or result endpoint; the ones used here, GET /v1/async-invoke/{id}/status and
-GET /v1/async-invoke/{id} (the finished job with its output), are the ones DigitalOcean's issue 14
+GET /v1/async-invoke/{id} (the finished job with its output), are the ones the project's issue 14
 gives. The output is fal's own: images[].url, audio.url or audio_file.url.
 """
 

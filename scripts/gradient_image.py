@@ -31,7 +31,10 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--prompt", help="what to draw; '-' reads stdin (piped stdin is read when omitted)")
     parser.add_argument("--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 file")
     parser.add_argument(
-        "--model", type=cli.non_empty, default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+        "--model",
+        type=cli.non_empty,
+        default=DEFAULT_MODEL,
+        help=f"model id (default {DEFAULT_MODEL}); {FAL_PREFIX}... models run as async-invoke jobs",
     )
     parser.add_argument(
         "--output",

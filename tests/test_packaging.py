@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from fake_gradient import API_KEY
 
-SCRIPT_NAMES = ["models", "chat", "image", "pricing"]
+SCRIPT_NAMES = ["models", "chat", "image", "pricing", "audio", "embed"]
 BIN = Path(sys.executable).parent
 
 
@@ -24,6 +24,7 @@ def test_top_level_layout():
     top = {p.split("/")[0] for p in tracked}
     assert top <= {
         "SKILL.md",
+        "references",
         "scripts",
         "tests",
         "snapshots",
