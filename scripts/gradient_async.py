@@ -86,6 +86,16 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
     if not isinstance(request_id, str) or not request_id:
         raise CliError("the job has no request id", kind="bad_response")
     path = f"/async-invoke/{_quote(request_id)}"
+
+    def read(url_path: str) -> tuple[dict, str]:
+        """GET the job (or its status); a failure names the job so that it can be fetched later."""
+        try:
+            answer = net.read_json(net.api_request(args, parser, "GET", url_path, session=session))
+            return answer, _status(answer)
+        except CliError as err:
+            err.message = f"{err.message}; the job's request id is {request_id}"
+            raise
+
     cli.debug(f"job {request_id}: {job.get('status')}")
     status, delay = _status(job), POLL_FIRST
     try:
@@ -100,8 +110,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
                 )
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, POLL_MAX)
-            job = net.read_json(net.api_request(args, parser, "GET", path + "/status", session=session))
-            status = _status(job)
+            job, status = read(path + "/status")
             cli.debug(f"job {request_id}: {status}")
             _progress(status, time.monotonic() - started, request_id)
     except KeyboardInterrupt:
@@ -111,8 +120,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
     _progress(None, 0, request_id)
     finished = isinstance(job.get("output"), dict) if status == "COMPLETED" else bool(job.get("error"))
     if not finished:  # the status answer lacks the output (or the reason): read the whole job
-        job = net.read_json(net.api_request(args, parser, "GET", path, session=session))
-        status = _status(job)
+        job, status = read(path)
     if status == "FAILED":
         reason = job.get("error") if isinstance(job.get("error"), str) and job.get("error") else "no reason given"
         raise CliError(f"the job failed: {reason}", kind="job_failed", request_id=request_id)

@@ -93,11 +93,19 @@ def plan(
     error: str = "",
     output: dict[str, Any] | None = None,
     file: tuple[bytes, str] | None = None,
+    synchronous: bool = False,
 ) -> None:
     """How the next jobs go: the status each status read answers in turn (the last repeats), the error
-    of a FAILED job, an output to answer instead of the model's usual one, or other bytes and content
-    type for the files it points at."""
-    fake.stored["plan"] = {"statuses": statuses, "error": error, "output": output, "file": file}
+    of a FAILED job, an output to answer instead of the model's usual one, other bytes and content
+    type for the files it points at, or `synchronous`: the submit itself answers 200 COMPLETED with
+    the output (the spec's "completed synchronously")."""
+    fake.stored["plan"] = {
+        "statuses": statuses,
+        "error": error,
+        "output": output,
+        "file": file,
+        "synchronous": synchronous,
+    }
 
 
 def jobs(fake: FakeGradient) -> list[dict[str, Any]]:
@@ -146,8 +154,12 @@ def _submit(fake: FakeGradient, http, request: dict[str, Any], _match) -> None:
         "plan": job_plan,
         "polls": 0,
     }
+    if job_plan.get("synchronous"):
+        job.update(status="COMPLETED", started_at=_now(), completed_at=_now(), output=_output(fake, job))
     with _lock:
         fake.stored[f"job:{job['request_id']}"] = job
+    if job_plan.get("synchronous"):
+        return http.send_json(200, _public(job, with_output=True))
     http.send_json(202, _public(job, with_output=False))
 
 

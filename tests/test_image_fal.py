@@ -6,10 +6,15 @@ The shapes are tests/fake_media.py's (see its docstring for where each comes fro
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import fake_media
 import pytest
+from conftest import SCRIPTS
 from fake_gradient import API_KEY, PNG_1PX
 
 FAL = "fal-ai/flux/schnell"
@@ -39,6 +44,7 @@ def test_n2_job_polled_through_each_status_then_both_files_saved(run, server, fi
     took = time.monotonic() - started
     assert r.code == 0, r.err
     assert r.out.splitlines() == ["fox-1.png", "fox-2.png"]
+    assert r.err == ""  # progress is for terminals only
     assert (tmp_path / "fox-1.png").read_bytes() == PNG_1PX and (tmp_path / "fox-2.png").read_bytes() == PNG_1PX
     submit, *rest = api_calls(server)
     assert submit["method"] == "POST" and submit["path"] == SUBMIT
@@ -159,3 +165,78 @@ def test_dry_run_prints_the_submit_and_sends_nothing(run, server, files_host, tm
     assert r.code == 0, r.err
     assert "/v1/async-invoke" in r.out and '"model_id": "fal-ai/flux/schnell"' in r.out and "$GRADIENT_API_KEY" in r.out
     assert server.requests == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_job_completed_at_submit_is_not_polled(run, server, files_host, tmp_path):
+    fake_media.plan(server, synchronous=True)
+    r = run("image", "--model", FAL, "--prompt", "quick", "-o", "quick.png")
+    assert r.code == 0, r.err
+    assert [r["path"] for r in api_calls(server)] == [SUBMIT]
+    assert (tmp_path / "quick.png").read_bytes() == PNG_1PX
+
+
+def test_an_output_url_that_is_not_https_is_refused(run, server, files_host, tmp_path):
+    fake_media.plan(server, output={"images": [{"url": "http://files.example.com/a.png", "content_type": "image/png"}]})
+    r = run("image", "--model", FAL, "--prompt", "x", "-o", "x.png")
+    assert r.code == 1 and "refusing to download" in r.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def script_env(server) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIENT_", "MODEL_ACCESS"))}
+    return {**env, "GRADIENT_API_KEY": API_KEY, "GRADIENT_BASE_URL": server.url, "NO_PROXY": "*"}
+
+
+def test_progress_shows_on_a_terminal(server, files_host, tmp_path):
+    import pty
+
+    fake_media.plan(server, statuses=("IN_PROGRESS", "COMPLETED"))
+    leader, follower = pty.openpty()
+    command = [sys.executable, str(SCRIPTS / "gradient_image.py"), "--model", FAL, "--prompt", "x", "-o", "x.png"]
+    proc = subprocess.run(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=script_env(server),
+        cwd=tmp_path,
+        timeout=30,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.returncode == 0
+    [job] = fake_media.jobs(server)
+    assert f"job {job['request_id']} IN_PROGRESS".encode() in seen
+    assert API_KEY.encode() not in seen
+
+
+def test_ctrl_c_while_waiting_exits_130_and_names_the_job(server, files_host, tmp_path):
+    fake_media.plan(server, statuses=("IN_PROGRESS",))
+    command = [sys.executable, str(SCRIPTS / "gradient_image.py"), "--model", FAL, "--prompt", "x", "-o", "x.png"]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=script_env(server),
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 20
+    while not any(r["path"].endswith("/status") for r in server.requests) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    [job] = fake_media.jobs(server)
+    assert proc.returncode == 130
+    assert job["request_id"] in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
