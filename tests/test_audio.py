@@ -163,3 +163,14 @@ def test_usage_errors_exit_2_and_send_nothing(run, server, files_host, args, mes
 )
 def test_audio_format_from_magic_bytes(data, fmt):
     assert gradient_media.audio_format(data) == fmt
+
+
+def test_a_file_over_the_size_cap_is_refused(run, server, files_host, tmp_path):
+    fake_media.plan(server, output={"audio": {"url": files_host.root + "/media/big.mp3", "content_type": "audio/mpeg"}})
+    files_host.queue(
+        "/media/big.mp3", {"body": MP3, "declared_length": 101 * 1024 * 1024, "content_type": "audio/mpeg"}
+    )
+    r = run("audio", "--text", "hi", "-o", "big.mp3")
+    assert r.code == 1 and "100 MiB cap" in r.err, r.err
+    assert list(tmp_path.iterdir()) == []
+    assert_keyless(files_host)
