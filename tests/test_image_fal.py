@@ -105,12 +105,14 @@ def test_failed_job_exits_1_with_its_error_and_writes_nothing(run, server, files
 def test_job_outlasting_max_wait_exits_1_naming_the_request_id(run, server, files_host, tmp_path):
     fake_media.plan(server, statuses=("QUEUED", "IN_PROGRESS"))  # never finishes
     started = time.monotonic()
-    r = run("image", "--model", FAL, "--prompt", "slow", "-o", "slow.png", "--max-wait", "1.2")
+    r = run("image", "--model", FAL, "--prompt", "slow", "-o", "slow.png", "--max-wait", "1.2", "--json")
     took = time.monotonic() - started
     assert r.code == 1
     [job] = fake_media.jobs(server)
-    assert job["request_id"] in r.err and "--max-wait" in r.err and "IN_PROGRESS" in r.err
-    assert f"/async-invoke/{job['request_id']}" in r.err  # where to fetch it later
+    err = r.err_json()["error"]
+    assert err["type"] == "max_wait_exceeded" and err["request_id"] == job["request_id"]
+    assert "--max-wait" in err["message"] and "IN_PROGRESS" in err["message"]
+    assert f"/async-invoke/{job['request_id']}" in err["message"]  # where to fetch it later
     assert 1.2 < took < 4, took
     assert job["polls"] == 2  # at 0.5 s and at the 1.2 s deadline
     assert list(tmp_path.iterdir()) == [] and files_host.requests == []
