@@ -1,11 +1,5 @@
-"""Bytecode for our own modules where Python keeps none beside them.
-
-With PYTHONDONTWRITEBYTECODE=1 (set in many container images) or a read-only skill folder, Python would
-recompile every module of ours on every call, which costs more than the rest of a `--help`. Each command
-imports this first: in those two cases our modules' bytecode is read from and written to
-<cache folder>/pycache instead (the stdlib's pycache_prefix, applied to our modules only). Elsewhere it does
-nothing.
-"""
+"""Imported first by every command: where Python keeps no bytecode beside our modules (PYTHONDONTWRITEBYTECODE=1,
+a read-only folder) and so would recompile them on every call, keep it in <cache folder>/pycache instead."""
 
 import os
 import sys

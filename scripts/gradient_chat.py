@@ -43,7 +43,9 @@ def build_parser() -> cli.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    prompt = cli.read_prompt(parser, args.prompt, args.prompt_file)
+    from gradient_input import read_text
+
+    prompt = read_text(parser, args.prompt, args.prompt_file)
     args.responses_api = args.responses_api or args.cache or bool(args.previous_response_id)
     import gradient_http as net
     import gradient_llm as llm

@@ -233,20 +233,31 @@ def non_empty(text: str) -> str:
     return text.strip()
 
 
-def read_prompt(parser: argparse.ArgumentParser, prompt: str | None, prompt_file: str | None) -> str:
-    """The prompt from --prompt, --prompt - (stdin), --prompt-file, or piped stdin."""
-    if prompt is not None and prompt_file is not None:
-        parser.error("give --prompt or --prompt-file, not both")
-    if prompt_file is not None:
-        try:
-            with open(prompt_file, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            parser.error(f"cannot read --prompt-file {prompt_file}: {getattr(exc, 'strerror', None) or exc}")
-    elif prompt == "-" or (prompt is None and not sys.stdin.isatty()):
-        text = sys.stdin.read() if sys.stdin else ""
-    else:
-        text = prompt or ""
-    if not text.strip():
-        parser.error("the prompt is empty: pass --prompt TEXT, --prompt-file PATH, or pipe it on stdin")
-    return text
+def json_object(text: str) -> dict:
+    """A JSON object given on the command line (e.g. --input-json '{"seed": 7}')."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object such as '{\"seed\": 7}'")
+    return value
+
+
+def add_job_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of commands that run an async-invoke (fal) job: --max-wait and --input-json."""
+    parser.add_argument(
+        "--max-wait",
+        metavar="SECONDS",
+        type=positive_float,
+        default=600.0,
+        help="fal models: give up waiting for the job after this long; the error names its request id (default 600)",
+    )
+    parser.add_argument(
+        "--input-json",
+        metavar="JSON",
+        type=json_object,
+        help="fal models: extra model input fields as a JSON object, e.g. '{\"seed\": 7}'",
+    )

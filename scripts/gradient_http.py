@@ -104,8 +104,11 @@ def _backoff_retry_class():
     return LoggedRetry
 
 
-def open_session(max_retries: int):
-    """One requests.Session per run, retrying what is safe to retry."""
+def open_session(max_retries: int, pool_size: int = 10):
+    """One requests.Session per run, retrying what is safe to retry.
+
+    `pool_size`: connections kept per host; raise it to the number of threads sharing the session.
+    """
     import requests
     from requests.adapters import HTTPAdapter
 
@@ -121,7 +124,7 @@ def open_session(max_retries: int):
         respect_retry_after_header=True,
     )
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "gradient-inference/0.1"
@@ -369,16 +372,28 @@ def check_download_url(url: str, what: str) -> None:
     )
 
 
-def download(url: str, what: str, timeout: float, cap: int, media: str = "image") -> bytes:
+def download(url: str, what: str, timeout: float, cap: int, media: str | tuple[str, ...] = "image") -> bytes:
+    """GET a file URL without the API key (see download_file); the bytes only."""
+    return download_file(url, what, timeout, cap, media)[0]
+
+
+def download_file(
+    url: str, what: str, timeout: float, cap: int, media: str | tuple[str, ...] = "image"
+) -> tuple[bytes, str]:
     """GET a file URL without the API key, following a few redirects, capped while reading.
 
-    `what` names the file in errors ("image 2"); the content type must be `media`/*.
+    `what` names the file in errors ("image 2"). The content type must start with one of `media`:
+    "image" means image/*, a full type such as "application/octet-stream" means itself.
+    Returns (bytes, content type).
     """
     from urllib.parse import urljoin, urlsplit
 
     import requests
 
-    headers = {"User-Agent": "gradient-inference/0.1", "Accept": f"{media}/*"}
+    accepted = (media,) if isinstance(media, str) else tuple(media)
+    prefixes = tuple(m if "/" in m else f"{m}/" for m in accepted)
+    accept = ", ".join(m if "/" in m else f"{m}/*" for m in accepted)
+    headers = {"User-Agent": "gradient-inference/0.1", "Accept": accept}
     for _hop in range(MAX_REDIRECTS + 1):
         check_download_url(url, what)
         host = urlsplit(url).hostname
@@ -400,12 +415,12 @@ def download(url: str, what: str, timeout: float, cap: int, media: str = "image"
         if resp.status_code >= 400:
             raise CliError(f"download from {host} failed", kind="download_error", status=resp.status_code)
         ctype = resp.headers.get("content-type", "").strip().lower()
-        if not ctype.startswith(f"{media}/"):
-            article = "an" if media[0] in "aeiou" else "a"
-            raise CliError(
-                f"the URL returned {ctype or 'no content type'}, not {article} {media}", kind=f"not_{article}_{media}"
-            )
-        return read_body(resp, cap=cap)  # checks Content-Length, then the cap while reading
+        if not ctype.startswith(prefixes):
+            first = accepted[0]
+            article = "an" if first[0] in "aeiou" else "a"
+            kind = f"not_{article}_{first}" if isinstance(media, str) else f"not_{first.split('/')[0]}"
+            raise CliError(f"the URL returned {ctype or 'no content type'}, not {article} {first}", kind=kind)
+        return read_body(resp, cap=cap), ctype  # checks Content-Length, then the cap while reading
     except CliError as err:  # one place names the file for every download failure
         err.message = f"{what}: {err.message}"
         raise

@@ -24,6 +24,7 @@ MAX_N = 10
 MAX_IMAGE_BYTES = 50 * 1024 * 1024  # per downloaded image; checked while reading, not after
 QUALITIES = ("low", "medium", "high", "auto", "standard", "hd")
 EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
+FAL_PREFIX = "fal-ai/"  # these models run as async-invoke jobs (gradient_async), not /images/generations
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -31,7 +32,10 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--prompt", help="what to draw; '-' reads stdin (piped stdin is read when omitted)")
     parser.add_argument("--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 file")
     parser.add_argument(
-        "--model", type=cli.non_empty, default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+        "--model",
+        type=cli.non_empty,
+        default=DEFAULT_MODEL,
+        help=f"model id (default {DEFAULT_MODEL}); {FAL_PREFIX}... models run as async-invoke jobs",
     )
     parser.add_argument(
         "--output",
@@ -49,6 +53,7 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--n", type=image_count, default=1, help=f"number of images, 1 to {MAX_N} (default 1)")
     parser.add_argument("--quality", choices=QUALITIES, help="image quality (model-dependent; omitted by default)")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    cli.add_job_flags(parser)  # --max-wait, --input-json: fal-ai/ models only
     return parser
 
 
@@ -136,13 +141,55 @@ def fetch_images(data: Any, timeout: float) -> list[dict[str, Any]]:
     return images
 
 
+# ---------------------------------------------------------------- fal models (async-invoke)
+
+
+def fal_images(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, prompt: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Run a fal image job; ({model, request_id}, images) like fetch_images gives, or (None, []) on --dry-run."""
+    import gradient_async as jobs
+    import gradient_http as net
+
+    if args.quality:
+        parser.error("--quality does not apply to fal models; pass the model's own fields with --input-json")
+    if args.size not in (DEFAULT_SIZE, "auto"):
+        parser.error("--size does not apply to fal models; pass image_size in --input-json")
+    try:
+        fields = jobs.model_input(
+            {"prompt": prompt, "num_images": args.n}, args.input_json, {"prompt": "--prompt", "num_images": "--n"}
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    job = jobs.run_job(args, parser, args.model, fields)
+    if job is None:
+        return None, []
+    images = []
+    for index, item in enumerate(jobs.output_files(job, jobs.IMAGE_KEYS)):
+        blob = net.download(item["url"], f"image {index + 1}", args.timeout, MAX_IMAGE_BYTES)
+        fmt = image_format(blob)
+        if fmt is None:
+            raise cli.CliError(
+                f"image {index + 1}: the data is not an image (not PNG, JPEG or WebP); nothing written",
+                kind="not_an_image",
+                request_id=job["request_id"],
+            )
+        images.append({"bytes": blob, "format": fmt, "revised_prompt": None})
+    model = job.get("model_id") if isinstance(job.get("model_id"), str) else args.model
+    return {"model": model, "request_id": job["request_id"]}, images
+
+
 # ---------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    prompt = cli.read_prompt(parser, args.prompt, args.prompt_file).strip()
+    from gradient_input import read_text
+
+    prompt = read_text(parser, args.prompt, args.prompt_file).strip()
+    if args.input_json is not None and not args.model.startswith(FAL_PREFIX):
+        parser.error(f"--input-json applies to {FAL_PREFIX} models only")
     import gradient_files as files
     import gradient_http as net
 
@@ -150,11 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         files.check_output_arg(parser, args.output)
         if not args.dry_run:
             files.check_targets(files.numbered(args.output, args.n), args.force)
-    resp = net.api_request(args, parser, "POST", "/images/generations", build_request(args, prompt))
-    if resp is None:  # --dry-run
+    if args.model.startswith(FAL_PREFIX):
+        data, images = fal_images(args, parser, prompt)
+    else:
+        resp = net.api_request(args, parser, "POST", "/images/generations", build_request(args, prompt))
+        data = net.read_json(resp) if resp is not None else None
+        images = fetch_images(data, args.timeout) if data is not None else []
+    if data is None:  # --dry-run
         return 0
-    data = net.read_json(resp)
-    images = fetch_images(data, args.timeout)
     if len(images) != args.n:
         cli.note(f"asked for {args.n} image(s), the server returned {len(images)}")
     many = args.n > 1 or len(images) > 1
@@ -185,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                     for path, image in zip(paths, images)
                 ],
                 "usage": usage if isinstance(usage, dict) else None,
+                **({"request_id": data["request_id"]} if "request_id" in data else {}),
             }
         )
     else:

@@ -167,18 +167,21 @@ def match_price(model_id: str, rows: list[dict]) -> dict | None:
 
 
 def estimate_cost(usage: dict, row: dict | None) -> float | None:
-    """USD for a call: uncached input + cached input (at its own price when known) + output."""
-    if not row or row.get("input_price") is None or row.get("output_price") is None:
+    """USD for a call: uncached input + cached input (at its own price when known) + output.
+
+    A row without an output price (embedding models) prices calls that produce no output tokens.
+    """
+    out = usage.get("output_tokens") or 0
+    if not row or row.get("input_price") is None or (row.get("output_price") is None and out):
         return None
     if "token" not in str(row.get("unit") or "per 1M tokens").lower():
         return None
     inp = usage.get("input_tokens") or 0
-    out = usage.get("output_tokens") or 0
     cached = min(usage.get("cached_tokens") or 0, inp)
     cached_price = row.get("cached_input_price")
     if cached_price is None:
         cached_price = row["input_price"]
-    usd = ((inp - cached) * row["input_price"] + cached * cached_price + out * row["output_price"]) / 1_000_000
+    usd = ((inp - cached) * row["input_price"] + cached * cached_price + out * (row["output_price"] or 0)) / 1_000_000
     return round(usd, 8)
 
 

@@ -30,6 +30,7 @@ def test_top_level_layout():
     top = {p.split("/")[0] for p in tracked}
     assert top <= {
         "SKILL.md",
+        "references",
         "scripts",
         "tests",
         "snapshots",
@@ -38,7 +39,6 @@ def test_top_level_layout():
         "LICENSE",
         ".ci",
         ".gitignore",
-        "references",
     }
     assert {"SKILL.md", "scripts", "tests", "snapshots", "pyproject.toml", "README.md", "LICENSE", ".ci"} <= top
 

@@ -1,0 +1,35 @@
+"""What the user hands a command as text: a flag's value, a file, or piped stdin."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+
+def read_text(
+    parser: argparse.ArgumentParser,
+    given: str | None,
+    path: str | None,
+    names: tuple[str, str] = ("--prompt", "--prompt-file"),
+    what: str = "prompt",
+) -> str:
+    """The text from the flag (`-` reads stdin), the file flag, or piped stdin; empty text is a usage error."""
+    flag, file_flag = names
+    if given is not None and path is not None:
+        parser.error(f"give {flag} or {file_flag}, not both")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"cannot read {file_flag} {path}: {getattr(exc, 'strerror', None) or exc}")
+    elif given == "-" or (given is None and not sys.stdin.isatty()):
+        text = sys.stdin.read() if sys.stdin else ""
+    else:
+        text = given or ""
+    if not text.strip():
+        parser.error(f"the {what} is empty: pass {flag} TEXT, {file_flag} PATH, or pipe it on stdin")
+    return text
