@@ -83,7 +83,7 @@ def fetch_live(urls: list[tuple[str, bool]], timeout: float) -> tuple[str, list[
             continue
         cli.debug(f"pricing source {n} used: {len(rows)} rows from {used}")
         return used, rows
-    raise PageNotUnderstood(f"all {len(urls)} pricing sources failed, first {failures[0]}")
+    raise PageNotUnderstood(f"all {len(urls)} pricing sources failed; first: {failures[0]}")
 
 
 def fetch_source(session, url: str, markdown: bool, timeout: float) -> tuple[str, list[dict[str, Any]]]:

@@ -266,6 +266,16 @@ def test_markdown_source_that_works_is_the_only_request(run, server):
     assert f"pricing source 1/6: > GET {server.root + MD}" in r.err and "pricing source 1 used" in r.err
 
 
+def test_markdown_source_is_read_without_bs4(server, cache_dir, imported_modules):
+    """The fast path of a live lookup: one GET of the markdown rendition, no HTML parser loaded."""
+    server.queue(MD, {"body": pages.MARKDOWN_FULL, "content_type": "text/markdown"})
+    env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*", "GRADIENT_CACHE_DIR": str(cache_dir)}
+    script = str(ROOT / "scripts" / "gradient_pricing.py")
+    mods, out = imported_modules(script, "--json", "--no-cache", "--pricing-url", server.root + PAGE, env=env)
+    assert json.loads(out)["source"] == "live" and server.paths() == [MD]
+    assert "requests" in mods and not mods & {"bs4", "lxml", "html.parser"}
+
+
 def fail(server, path: str, mode: str) -> str:
     """Make `path` fail in one way; the text --verbose then gives as the reason."""
     html = "text/html; charset=utf-8"
