@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse(parser, argv)
     args.pricing_url = args.pricing_url or os.environ.get("GRADIENT_PRICING_URL")
     if args.pricing_url and not args.pricing_url.startswith(("https://", "http://")):
-        parser.error(f"--pricing-url must be an http(s) URL, got {args.pricing_url!r}")
+        parser.error(f"--pricing-url (or GRADIENT_PRICING_URL) must be an http(s) URL, got {args.pricing_url!r}")
     table = load_prices(args)
     keys = ("provider", "model", "input_price", "output_price", "unit")
     models = [{k: m.get(k) for k in keys} | _extras(m) for m in select(table["models"], args.model)]
