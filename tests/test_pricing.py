@@ -298,8 +298,12 @@ def fail(server, path: str, mode: str) -> str:
     return "failed: timed out after 0.5s"
 
 
-def visited(path: str, mode: str) -> list[str]:
-    return [path, "/"] if mode == "redirect" else [path]
+def visited(path: str, mode: str, log: str) -> list[str]:
+    """The paths one failing source asks for; a redirect is followed, and logged by --verbose."""
+    if mode == "redirect":
+        assert "< 301 redirect to" in log
+        return [path, "/"]
+    return [path]
 
 
 @pytest.mark.parametrize("mode", ["404", "redirect", "html", "too_few", "timeout"])
@@ -308,7 +312,7 @@ def test_markdown_failing_falls_back_to_the_html_page(run, server, mode):
     serve(server, pages.TABS_FULL, path=PAGE)
     r = prices(run, server, "--json", "--verbose", "--timeout", "0.5", "--pricing-url", server.root + PAGE)
     assert r.code == 0 and r.json()["source"] == "live" and r.json()["source_url"] == server.root + PAGE
-    assert server.paths() == [*visited(MD, mode), PAGE]
+    assert server.paths() == [*visited(MD, mode, r.err), PAGE]
     assert f"pricing source 1 {why}" in r.err and "pricing source 2 used" in r.err
 
 
@@ -320,7 +324,7 @@ def test_html_failing_too_falls_back_to_the_old_page(run, server, mode, cache_di
     r = prices(run, server, "--json", "--verbose", "--timeout", "0.5", url=server.root + PAGE)
     assert r.json()["source"] == "live" and r.json()["source_url"] == server.root + OLD
     assert any(m["model"] == "GPT-5 mini" for m in r.json()["models"])
-    assert server.paths() == [MD, *visited(PAGE, mode), OLD]
+    assert server.paths() == [MD, *visited(PAGE, mode, r.err), OLD]
     assert f"pricing source 2 {why}" in r.err and "pricing source 3 used" in r.err
     assert json.loads((cache_dir / "pricing.json").read_text())["source_url"] == server.root + OLD
 
