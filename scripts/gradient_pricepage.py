@@ -20,15 +20,20 @@ class PageNotUnderstood(Exception):
     """The page had no recognisable pricing table."""
 
 
-def parse_pricing(page: str) -> list[dict[str, Any]]:
+def parse_pricing(page: str, markdown: bool = False) -> list[dict[str, Any]]:
     """Price rows from any layout we know: tabs or headings, HTML or markdown tables,
-    one price cell or separate Input/Output columns."""
-    rows = [row for table in _html_tables(page) for row in _price_rows(*table)]
+    one price cell or separate Input/Output columns. `markdown`: read only pipe tables (no bs4 import)."""
+    rows = [] if markdown else [row for table in _html_tables(page) for row in _price_rows(*table)]
     if not rows and "|" in page:  # the docs also serve pages as markdown (index.html.md)
         rows = [row for table in _markdown_tables(page) for row in _price_rows(*table)]
     if not rows:
         raise PageNotUnderstood("no pricing table found on the page")
     return rows
+
+
+def token_models(rows: list[dict[str, Any]]) -> int:
+    """How many distinct models have a per-token price (image and audio rows do not count)."""
+    return len({row["model"] for row in rows if "token" in (row.get("unit") or "")})
 
 
 def _html_tables(page: str) -> list[tuple[str, list[str], list[list[str]]]]:

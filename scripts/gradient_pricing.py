@@ -14,7 +14,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none beside us)
 import gradient_cli as cli  # noqa: E402
 
-DEFAULT_PRICING_URL = "https://docs.digitalocean.com/products/gradient-ai-platform/details/pricing/"
+DEFAULT_PRICING_URL = "https://docs.digitalocean.com/products/inference/details/pricing/"
+MARKDOWN_NAME = "index.html.md"  # the docs publish every page as markdown at its URL + this name
+MOVED_FROM = ("/products/inference/", "/products/gradient-ai-platform/")  # where these docs lived until 2026
+MIN_MODELS = 10  # a source with fewer models priced per token is a stub or a moved page: try the next
 PAGE_CAP = 8 * 1024 * 1024
 
 
@@ -23,12 +26,15 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--model", metavar="QUERY", help="case-insensitive filter on model, provider or API id")
     parser.add_argument("--no-cache", action="store_true", help="do not read the cache (still refreshes it)")
     parser.add_argument("--offline", action="store_true", help="no network: cache, then the bundled snapshot")
-    parser.add_argument("--pricing-url", help=f"pricing page (env GRADIENT_PRICING_URL, default {DEFAULT_PRICING_URL})")
+    parser.add_argument(
+        "--pricing-url",
+        help=f"pricing page tried first, markdown then HTML (env GRADIENT_PRICING_URL); then {DEFAULT_PRICING_URL}",
+    )
     parser.add_argument(
         "--cache-dir", help="cache folder (env GRADIENT_CACHE_DIR, default ~/.cache/gradient-inference)"
     )
     parser.add_argument(
-        "--timeout", type=cli.positive_float, default=10.0, help="seconds for the live fetch (default 10)"
+        "--timeout", type=cli.positive_float, default=10.0, help="seconds for each live source (default 10)"
     )
     return parser
 
@@ -36,27 +42,83 @@ def build_parser() -> cli.ArgumentParser:
 # ---------------------------------------------------------------- sources
 
 
-def fetch_live(url: str, timeout: float) -> list[dict[str, Any]]:
-    """GET the docs page (redirects followed, body capped) and parse it. Sends no API key."""
+def sources(explicit: str | None) -> list[tuple[str, bool]]:
+    """(URL, is markdown) in the order tried: the explicit page, then the default page, each as markdown,
+    as HTML and, for a page under products/inference/, at its old gradient-ai-platform address."""
+    from urllib.parse import urlsplit
+
+    found: dict[str, bool] = {}
+    for page in filter(None, (explicit, DEFAULT_PRICING_URL)):
+        parts = urlsplit(page)
+        md, html = _renditions(parts.path)
+        old = html.replace(*MOVED_FROM, 1) if MOVED_FROM[0] in html else None
+        for path, markdown in ((md, True), (html, False), (old, False)):
+            if path is not None:
+                found.setdefault(parts._replace(path=path).geturl(), markdown)
+    return list(found.items())
+
+
+def _renditions(path: str) -> tuple[str, str]:
+    """(markdown, HTML) paths of a docs page given by either: /p/ or /p/index.html <-> /p/index.html.md."""
+    if path.endswith("/" + MARKDOWN_NAME):
+        return path, path.removesuffix(MARKDOWN_NAME)
+    if path.endswith("/index.html"):
+        return path + ".md", path
+    return path.rstrip("/") + "/" + MARKDOWN_NAME, path
+
+
+def fetch_live(urls: list[tuple[str, bool]], timeout: float) -> tuple[str, list[dict[str, Any]]]:
+    """(address used, rows) of the first source with a plausible table, all through one session."""
+    import gradient_http as net
+    from gradient_pricepage import PageNotUnderstood
+
+    session = net.open_session(max_retries=0)  # the next source is the retry
+    failures = []
+    for n, (url, markdown) in enumerate(urls, 1):
+        cli.debug(f"pricing source {n}/{len(urls)}: > GET {url}")
+        try:
+            used, rows = fetch_source(session, url, markdown, timeout)
+        except PageNotUnderstood as exc:
+            cli.debug(f"pricing source {n} failed: {exc}")
+            failures.append(f"{url}: {exc}")
+            continue
+        cli.debug(f"pricing source {n} used: {len(rows)} rows from {used}")
+        return used, rows
+    raise PageNotUnderstood(f"all {len(urls)} pricing sources failed; first: {failures[0]}")
+
+
+def fetch_source(session, url: str, markdown: bool, timeout: float) -> tuple[str, list[dict[str, Any]]]:
+    """GET one source (redirects followed, body capped, no API key) and parse it, or PageNotUnderstood."""
     import gradient_http as net
     import requests
-    from gradient_pricepage import PageNotUnderstood, parse_pricing
+    from gradient_pricepage import PageNotUnderstood, parse_pricing, token_models
 
-    session = net.open_session(max_retries=1)
-    cli.debug(f"> GET {url}")
+    accept = "text/markdown, text/plain;q=0.9" if markdown else "text/html"
     try:
-        resp = session.get(url, timeout=(timeout, timeout), stream=True, headers={"Accept": "text/html"})
+        resp = session.get(url, timeout=(timeout, timeout), stream=True, headers={"Accept": accept})
     except requests.exceptions.RequestException as exc:
-        raise PageNotUnderstood(f"cannot fetch the pricing page ({type(exc).__name__})") from None
-    cli.debug(f"< {resp.status_code} {resp.url}")
+        if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
+            raise PageNotUnderstood(f"timed out after {timeout:g}s") from None
+        raise PageNotUnderstood(f"cannot fetch it ({type(exc).__name__})") from None
+    for hop in resp.history:
+        cli.debug(f"< {hop.status_code} redirect to {hop.headers.get('location')}")
+    ctype = resp.headers.get("content-type", "")
+    cli.debug(f"< {resp.status_code} {ctype or '-'} {resp.url}")
     if resp.status_code >= 400:
         resp.close()
-        raise PageNotUnderstood(f"the pricing page answered HTTP {resp.status_code}")
+        raise PageNotUnderstood(f"HTTP {resp.status_code}")
     try:
         body = net.read_body(resp, cap=PAGE_CAP)
     except cli.CliError as err:
         raise PageNotUnderstood(err.message) from None
-    return parse_pricing(body.decode(resp.encoding or "utf-8", "replace"))
+    # requests assumes ISO-8859-1 for text/* without a charset; the docs are UTF-8.
+    page = body.decode(resp.encoding if "charset=" in ctype.lower() else "utf-8", "replace")
+    if markdown and ("html" in ctype.lower() or page.lstrip()[:9].lower().startswith(("<!doctype", "<html"))):
+        raise PageNotUnderstood("an HTML page where markdown was expected")
+    rows = parse_pricing(page, markdown=markdown)
+    if token_models(rows) < MIN_MODELS:
+        raise PageNotUnderstood(f"only {token_models(rows)} models priced per token (fewer than {MIN_MODELS})")
+    return resp.url, rows
 
 
 def load_prices(args) -> dict[str, Any]:
@@ -66,13 +128,12 @@ def load_prices(args) -> dict[str, Any]:
     cached = None if args.no_cache else gp.read_cache(args.cache_dir, max_age=float("inf"))  # read once, fresh or not
     if cached and cached["age_seconds"] < gp.CACHE_MAX_AGE:
         return {**cached, "source": "cache"}
-    url = args.pricing_url or os.environ.get("GRADIENT_PRICING_URL") or DEFAULT_PRICING_URL
     problem = "offline"
     if not args.offline:
         from gradient_pricepage import PageNotUnderstood
 
         try:
-            models = fetch_live(url, args.timeout)
+            url, models = fetch_live(sources(args.pricing_url), args.timeout)
             import datetime as dt
 
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -112,6 +173,9 @@ def select(models: list[dict[str, Any]], query: str | None) -> list[dict[str, An
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    args.pricing_url = args.pricing_url or os.environ.get("GRADIENT_PRICING_URL")
+    if args.pricing_url and not args.pricing_url.startswith(("https://", "http://")):
+        parser.error(f"--pricing-url (or GRADIENT_PRICING_URL) must be an http(s) URL, got {args.pricing_url!r}")
     table = load_prices(args)
     keys = ("provider", "model", "input_price", "output_price", "unit")
     models = [{k: m.get(k) for k in keys} | _extras(m) for m in select(table["models"], args.model)]

@@ -265,6 +265,9 @@ def _handler_for(fake: FakeGradient):
         def do_DELETE(self) -> None:
             self._route()
 
+        def do_CONNECT(self) -> None:  # as an HTTPS proxy: recorded, then refused (tests never leave loopback)
+            self._route()
+
         def _route(self) -> None:
             request = self._record()
             path = self.path.split("?")[0]

@@ -102,3 +102,26 @@ BARE_COLUMNS = (
     "<tr><td>Kimi K2.6</td><td>per 1M</td><td>$0.95 per 1M tokens</td><td>$4.00 per 1M tokens</td></tr>"
     "</table>"
 )
+
+# A live source counts only with at least 10 models priced per token, so the live-fetch tests serve these:
+# the layouts above with more providers' tables (12 models each).
+TABS_FULL = TABS.replace(
+    "</div></main>",
+    _tab(
+        "Mistral",
+        [(f"Mistral Model {i}", f"$0.{i}0 per 1M input tokens<br>$0.{i}5 per 1M output tokens") for i in range(1, 5)],
+    )
+    + _tab("Alibaba", [(f"Qwen Model {i}", f"$0.{i}0 per 1M tokens") for i in range(1, 5)])
+    + "</div></main>",
+)
+HEADINGS_FULL = HEADINGS.replace(
+    "</article>",
+    "<h3>Mistral</h3><table><tr><th>Model</th><th>Input</th><th>Output</th></tr>"
+    + "".join(f"<tr><td>Mistral Model {i}</td><td>$0.{i}0</td><td>$0.{i}5</td></tr>" for i in range(1, 9))
+    + "</table></article>",
+)
+MARKDOWN_FULL = (
+    MARKDOWN
+    + "\n## Mistral\n\n| Model | Input | Output |\n|---|---|---|\n"
+    + "".join(f"| Mistral Model {i} | $0.{i}0 | $0.{i}5 |\n" for i in range(1, 11))
+)

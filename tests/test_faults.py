@@ -250,8 +250,9 @@ def test_gradient_log_env_enables_debug(run, server):
 def test_key_not_in_cache_files(run, server, cache_dir):
     import pages
 
-    server.queue("/pricing/", {"body": pages.TABS, "content_type": "text/html"})
+    server.queue("/pricing/", {"body": pages.TABS_FULL, "content_type": "text/html"})
     run("pricing", env={"GRADIENT_PRICING_URL": server.root + "/pricing/"})
+    assert (cache_dir / "pricing.json").is_file()
     run("chat", "--prompt", "x")
     for path in cache_dir.rglob("*"):
         assert path.is_dir() or API_KEY not in path.read_text(errors="replace")

@@ -25,9 +25,18 @@ def serve(server, html, path="/pricing/", status=200):
     return server.root + path
 
 
+def docs_host_refused(server) -> dict[str, str]:
+    """Environment that sends docs.digitalocean.com through the test server as an HTTPS proxy, which records
+    the CONNECT and refuses it: the default sources are tried, yet no test leaves loopback."""
+    loopback = "127.0.0.1,localhost"
+    return {"HTTPS_PROXY": server.root, "https_proxy": server.root, "NO_PROXY": loopback, "no_proxy": loopback}
+
+
 def prices(run, server, *args, url=None, **kw):
-    env = {"GRADIENT_PRICING_URL": url} if url else None
-    return run("pricing", *args, env=env, **kw)
+    env = {**docs_host_refused(server), **({"GRADIENT_PRICING_URL": url} if url else {})}
+    result = run("pricing", *args, env=env, **kw)
+    assert {r["path"] for r in server.requests if r["method"] == "CONNECT"} <= {"docs.digitalocean.com:443"}
+    return result
 
 
 # ---------------------------------------------------------------- layouts
@@ -116,27 +125,28 @@ def test_truncated_page_still_yields_what_it_has():
 
 
 def test_live_fetch_writes_a_private_cache_then_cache_is_used(run, server, cache_dir):
-    url = serve(server, pages.TABS)
+    url = serve(server, pages.TABS_FULL)
     first = prices(run, server, "--json", url=url)
     assert first.code == 0 and first.json()["source"] == "live" and first.json()["source_url"] == url
     cache = cache_dir / "pricing.json"
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     # no temp files left behind (pycache/ holds our bytecode where Python writes none beside the scripts)
     assert [p.name for p in cache_dir.iterdir() if p.name != "pycache"] == ["pricing.json"]
-    assert "Authorization" not in server.requests[0]["headers"]
+    assert not any("Authorization" in r["headers"] for r in server.requests)
+    assert server.paths() == ["/pricing/index.html.md", "/pricing/"]  # no markdown rendition here: HTML
     second = prices(run, server, "--json", url=url)
-    assert second.json()["source"] == "cache" and len(server.requests) == 1
+    assert second.json()["source"] == "cache" and len(server.requests) == 2
     assert second.json()["models"] == first.json()["models"]
     table = prices(run, server, url=url)
     assert "source: cache" in table.out and "old" in table.out
 
 
 def test_no_cache_skips_reading_the_cache(run, server):
-    url = serve(server, pages.TABS)
+    url = serve(server, pages.TABS_FULL)
     prices(run, server, "--json", url=url)
-    serve(server, pages.HEADINGS)
+    serve(server, pages.HEADINGS_FULL)
     data = prices(run, server, "--json", "--no-cache", url=url).json()
-    assert data["source"] == "live" and len(server.requests) == 2
+    assert data["source"] == "live" and server.paths() == ["/pricing/index.html.md", "/pricing/"] * 2
     assert any(m["model"] == "GPT-5 mini" for m in data["models"])
 
 
@@ -153,7 +163,7 @@ def write_cache(cache_dir: Path, age_hours: float, models=None, fmt=gprices.CACH
 
 def test_expired_cache_is_refreshed(run, server, cache_dir):
     write_cache(cache_dir, age_hours=25)
-    url = serve(server, pages.TABS)
+    url = serve(server, pages.TABS_FULL)
     assert prices(run, server, "--json", url=url).json()["source"] == "live"
     write_cache(cache_dir, age_hours=23)
     assert prices(run, server, "--json", url=url).json()["source"] == "cache"
@@ -171,7 +181,7 @@ def test_expired_cache_is_refreshed(run, server, cache_dir):
 def test_corrupt_or_foreign_cache_is_ignored(run, server, cache_dir, content):
     cache_dir.mkdir(parents=True)
     (cache_dir / "pricing.json").write_text(content)
-    url = serve(server, pages.TABS)
+    url = serve(server, pages.TABS_FULL)
     r = prices(run, server, "--json", url=url)
     assert r.code == 0 and r.json()["source"] == "live"
 
@@ -210,9 +220,138 @@ def test_expired_cache_older_than_the_snapshot_is_not_used(run, server, cache_di
 
 def test_redirects_are_followed(run, server):
     server.queue("/old-pricing/", {"redirect": server.root + "/new-pricing/", "status": 301})
-    serve(server, pages.TABS, path="/new-pricing/")
+    serve(server, pages.TABS_FULL, path="/new-pricing/")
     r = prices(run, server, "--json", url=server.root + "/old-pricing/")
-    assert r.json()["source"] == "live" and server.paths() == ["/old-pricing/", "/new-pricing/"]
+    assert r.json()["source"] == "live" and r.json()["source_url"] == server.root + "/new-pricing/"
+    assert server.paths() == ["/old-pricing/index.html.md", "/old-pricing/", "/new-pricing/"]
+
+
+# ---------------------------------------------------------------- live sources: order, fallback, source_url
+
+DOCS = "https://docs.digitalocean.com/products"
+PAGE = "/products/inference/details/pricing/"  # served by the test server, which stands in for the docs host
+MD, OLD = PAGE + "index.html.md", "/products/gradient-ai-platform/details/pricing/"
+
+
+def test_default_sources_markdown_then_html_then_the_old_page():
+    assert gp.sources(None) == [
+        (f"{DOCS}/inference/details/pricing/index.html.md", True),
+        (f"{DOCS}/inference/details/pricing/", False),
+        (f"{DOCS}/gradient-ai-platform/details/pricing/", False),
+    ]
+
+
+def test_an_explicit_url_comes_first_in_both_renditions():
+    defaults = gp.sources(None)
+    assert gp.sources("https://mirror.example/prices/") == [
+        ("https://mirror.example/prices/index.html.md", True),
+        ("https://mirror.example/prices/", False),
+        *defaults,
+    ]
+    assert gp.sources("https://mirror.example/prices/index.html.md")[:2] == [
+        ("https://mirror.example/prices/index.html.md", True),
+        ("https://mirror.example/prices/", False),
+    ]
+    assert gp.sources("https://mirror.example/p/index.html")[:2] == [
+        ("https://mirror.example/p/index.html.md", True),
+        ("https://mirror.example/p/index.html", False),
+    ]
+    assert gp.sources(defaults[1][0]) == defaults  # the default page named explicitly: nothing tried twice
+
+
+def test_markdown_source_that_works_is_the_only_request(run, server):
+    server.queue(MD, {"body": pages.MARKDOWN_FULL, "content_type": "text/markdown; charset=utf-8"})
+    r = prices(run, server, "--json", "--verbose", "--pricing-url", server.root + PAGE)
+    assert r.json()["source"] == "live" and r.json()["source_url"] == server.root + MD
+    assert len(r.json()["models"]) == 12 and server.paths() == [MD]
+    assert f"pricing source 1/6: > GET {server.root + MD}" in r.err and "pricing source 1 used" in r.err
+
+
+def test_markdown_source_is_read_without_bs4(server, cache_dir, imported_modules):
+    """The fast path of a live lookup: one GET of the markdown rendition, no HTML parser loaded."""
+    server.queue(MD, {"body": pages.MARKDOWN_FULL, "content_type": "text/markdown"})
+    env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*", "GRADIENT_CACHE_DIR": str(cache_dir)}
+    script = str(ROOT / "scripts" / "gradient_pricing.py")
+    mods, out = imported_modules(script, "--json", "--no-cache", "--pricing-url", server.root + PAGE, env=env)
+    assert json.loads(out)["source"] == "live" and server.paths() == [MD]
+    assert "requests" in mods and not mods & {"bs4", "lxml", "html.parser"}
+
+
+def fail(server, path: str, mode: str) -> str:
+    """Make `path` fail in one way; the text --verbose then gives as the reason."""
+    html = "text/html; charset=utf-8"
+    if mode == "404":
+        server.queue(path, {"status": 404, "body": "<h1>Not found</h1>", "content_type": html})
+        return "failed: HTTP 404"
+    if mode == "redirect":  # a moved page sent to the docs home page, which has no pricing table
+        server.queue(path, {"redirect": server.root + "/", "status": 301})
+        server.queue("/", {"body": pages.NO_TABLE, "content_type": html})
+        return "failed: an HTML page where" if path.endswith(".md") else "failed: no pricing table"
+    if mode == "html":  # a full pricing table, but HTML where the markdown rendition was asked for
+        server.queue(path, {"body": pages.TABS_FULL, "content_type": html})
+        return "failed: an HTML page where markdown was expected"
+    if mode == "too_few":
+        body, ctype = (pages.MARKDOWN, "text/markdown") if path.endswith(".md") else (pages.TABS, html)
+        server.queue(path, {"body": body, "content_type": ctype})
+        return f"failed: only {2 if path.endswith('.md') else 4} models priced per token (fewer than 10)"
+    assert mode == "timeout"
+    server.queue(path, {"stall": 3, "body": pages.MARKDOWN_FULL, "content_type": "text/markdown"})
+    return "failed: timed out after 0.5s"
+
+
+def visited(path: str, mode: str, log: str) -> list[str]:
+    """The paths one failing source asks for; a redirect is followed, and logged by --verbose."""
+    if mode == "redirect":
+        assert "< 301 redirect to" in log
+        return [path, "/"]
+    return [path]
+
+
+@pytest.mark.parametrize("mode", ["404", "redirect", "html", "too_few", "timeout"])
+def test_markdown_failing_falls_back_to_the_html_page(run, server, mode):
+    why = fail(server, MD, mode)
+    serve(server, pages.TABS_FULL, path=PAGE)
+    r = prices(run, server, "--json", "--verbose", "--timeout", "0.5", "--pricing-url", server.root + PAGE)
+    assert r.code == 0 and r.json()["source"] == "live" and r.json()["source_url"] == server.root + PAGE
+    assert server.paths() == [*visited(MD, mode, r.err), PAGE]
+    assert f"pricing source 1 {why}" in r.err and "pricing source 2 used" in r.err
+
+
+@pytest.mark.parametrize("mode", ["404", "redirect", "too_few", "timeout"])
+def test_html_failing_too_falls_back_to_the_old_page(run, server, mode, cache_dir):
+    fail(server, MD, "404")
+    why = fail(server, PAGE, mode)
+    serve(server, pages.HEADINGS_FULL, path=OLD)
+    r = prices(run, server, "--json", "--verbose", "--timeout", "0.5", url=server.root + PAGE)
+    assert r.json()["source"] == "live" and r.json()["source_url"] == server.root + OLD
+    assert any(m["model"] == "GPT-5 mini" for m in r.json()["models"])
+    assert server.paths() == [MD, *visited(PAGE, mode, r.err), OLD]
+    assert f"pricing source 2 {why}" in r.err and "pricing source 3 used" in r.err
+    assert json.loads((cache_dir / "pricing.json").read_text())["source_url"] == server.root + OLD
+
+
+def test_explicit_sources_failing_fall_back_to_the_defaults_then_the_snapshot(run, server):
+    """The three loopback sources fail, then the three default addresses are tried, in order, through the
+    test server as a proxy that refuses them; the snapshot answers, with a note."""
+    fail(server, MD, "html")
+    fail(server, PAGE, "too_few")
+    fail(server, OLD, "404")
+    r = prices(run, server, "--json", "--verbose", "--pricing-url", server.root + PAGE)
+    assert r.code == 0 and r.json()["source"] == "snapshot"
+    assert r.json()["source_url"].startswith(DOCS + "/inference/details/pricing")
+    assert server.paths() == [MD, PAGE, OLD, *["docs.digitalocean.com:443"] * 3]
+    tried = [line.split("> GET ")[1] for line in r.err.splitlines() if "> GET " in line]
+    assert tried == [server.root + MD, server.root + PAGE, server.root + OLD] + [url for url, _ in gp.sources(None)]
+    assert "pricing source 6 failed: cannot fetch it (ProxyError)" in r.err
+    assert "live prices unavailable (all 6 pricing sources failed" in r.err and "bundled snapshot" in r.err
+
+
+def test_pricing_url_flag_beats_the_env_var_and_must_be_http(run, server):
+    server.queue("/flag/index.html.md", {"body": pages.MARKDOWN_FULL, "content_type": "text/markdown"})
+    r = prices(run, server, "--json", "--pricing-url", server.root + "/flag/", url=server.root + "/env/")
+    assert r.json()["source_url"] == server.root + "/flag/index.html.md" and server.paths() == ["/flag/index.html.md"]
+    bad = prices(run, server, "--json", "--pricing-url", "ftp://example.com/prices")
+    assert bad.code == 2 and "http(s) URL" in bad.err_json()["error"]["message"] and len(server.requests) == 1
 
 
 def test_offline_uses_cache_then_snapshot_without_network(run, server, cache_dir):
@@ -251,11 +390,10 @@ def test_json_shape(run, server):
 
 
 def test_default_cache_dir_follows_xdg(run, server, tmp_path):
-    url = serve(server, pages.TABS)
+    url = serve(server, pages.TABS_FULL)
     xdg = tmp_path / "xdg"
-    r = run(
-        "pricing", "--json", env={"GRADIENT_CACHE_DIR": None, "XDG_CACHE_HOME": str(xdg), "GRADIENT_PRICING_URL": url}
-    )
+    env = {**docs_host_refused(server), "GRADIENT_CACHE_DIR": None, "XDG_CACHE_HOME": str(xdg)}
+    r = run("pricing", "--json", env={**env, "GRADIENT_PRICING_URL": url})
     assert r.code == 0 and (xdg / "gradient-inference" / "pricing.json").is_file()
 
 
