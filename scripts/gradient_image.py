@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-image-1"
-DEFAULT_SIZE = "1024x1024"
+DEFAULT_SIZE = "auto"
+SPEC_SIZES = ("auto", "1536x1024", "1024x1536")  # the size enum of DigitalOcean's published spec
 MIN_SIDE, MAX_SIDE = 64, 4096
 MAX_N = 10
 MAX_IMAGE_BYTES = 50 * 1024 * 1024  # per downloaded image; checked while reading, not after
@@ -43,7 +44,7 @@ def build_parser() -> cli.ArgumentParser:
         "--size",
         type=image_size,
         default=DEFAULT_SIZE,
-        help=f"WIDTHxHEIGHT or auto (default {DEFAULT_SIZE}; DigitalOcean documents 256x256, 512x512, 1024x1024)",
+        help=f"auto, 1536x1024 or 1024x1536 (default {DEFAULT_SIZE}); another WIDTHxHEIGHT is sent with a warning",
     )
     parser.add_argument("--n", type=image_count, default=1, help=f"number of images, 1 to {MAX_N} (default 1)")
     parser.add_argument("--quality", choices=QUALITIES, help="image quality (model-dependent; omitted by default)")
@@ -145,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     import gradient_files as files
     import gradient_http as net
 
+    if args.size not in SPEC_SIZES:
+        cli.note(f"warning: size {args.size} is not one the API documents ({', '.join(SPEC_SIZES)}); sending it anyway")
     if args.output is not None:
         files.check_output_arg(parser, args.output)
         if not args.dry_run:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("spec_check")  # every request body sent here must meet the spec
+
 
 def last_body(server):
     return server.requests[-1]["body"]
