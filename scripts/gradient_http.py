@@ -175,8 +175,31 @@ def api_request(
     retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
-        raise _http_error(resp, request_id, len(retries) + 1)
+        err = _http_error(resp, request_id, len(retries) + 1)
+        if resp.status_code == 404 and isinstance(body, dict):
+            suggest_model(err, body, args, parser, session)
+        raise err
     return resp
+
+
+def suggest_model(err: CliError, body: dict, args: argparse.Namespace, parser, session) -> None:
+    """A 404 naming the requested model costs one GET /models; the closest ids join the error message,
+    so an agent can correct itself in one step. A failing lookup leaves the error as it was."""
+    import difflib
+
+    model = body.get("model") or body.get("model_id")
+    if not isinstance(model, str) or model not in err.message:
+        return
+    try:
+        listing = read_json(api_request(args, parser, "GET", "/models", session=session))["data"]
+        ids = {m["id"].lower(): m["id"] for m in listing if isinstance(m, dict) and isinstance(m.get("id"), str)}
+    except (CliError, KeyError, TypeError, AttributeError):
+        return
+    ids.pop(model.lower(), None)  # listed, yet refused: no other id is the answer
+    close = [ids[i] for i in ids if model.lower() in i]  # "gpt-oss-120b" -> "openai-gpt-oss-120b"
+    close += [ids[i] for i in difflib.get_close_matches(model.lower(), ids, 3, 0.6) if ids[i] not in close]
+    if close:
+        err.message = f"{err.message.rstrip(' .')}; did you mean {' or '.join(close[:3])}?"
 
 
 def _request_id(resp) -> str | None:
