@@ -88,7 +88,9 @@ def pieces(text: str, count: int = 3) -> list[str]:
 def interleaved(calls: list[dict[str, str]]) -> list[tuple[int, str]]:
     """(call index, fragment) with the calls' argument fragments taken in turn."""
     split = [pieces(c["arguments"]) for c in calls]
-    return [(i, frags[n]) for n in range(max(map(len, split))) for i, frags in enumerate(split) if n < len(frags)]
+    return [
+        (i, frags[n]) for n in range(max(map(len, split), default=0)) for i, frags in enumerate(split) if n < len(frags)
+    ]
 
 
 def structured_schema(body: dict[str, Any]) -> dict[str, Any] | None:
