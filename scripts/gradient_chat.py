@@ -179,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         reply = llm.parse_responses(data) if args.responses_api else llm.parse_chat(data)
     reply["model"] = reply["model"] or args.model
     if schema:
-        llm.add_parsed(reply)  # before the cost line: an unparsable reply exits 1 (invalid_json_output)
+        try:
+            llm.add_parsed(reply)  # an unparsable reply exits 1 (invalid_json_output)
+        except cli.CliError:
+            if printed and not printed[-1].endswith("\n"):
+                print()  # keep the streamed text, and end its line
+            raise
     import gradient_prices as prices
 
     reply["cost"] = prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
