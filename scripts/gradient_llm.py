@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "openai-gpt-oss-120b"
 ROLES = ("system", "developer", "user", "assistant", "tool")
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # the spec's enum
-MAX_STOP = 4  # the spec's maxItems for stop
 MIN_COMPLETION_TOKENS = 256  # the spec's minimum for max_completion_tokens (max_tokens: 0)
 
 
@@ -44,6 +43,8 @@ def read_conversation(text: str) -> list[dict[str, Any]]:
                 messages.append(json.loads(line))
             except ValueError:
                 raise ValueError(f"message {len(messages) + 1} (line {number}) is not valid JSON") from None
+        if len(messages) == 1 and not (isinstance(messages[0], dict) and "role" in messages[0]):
+            messages = messages[0]  # one JSON value that is no message: say it is not a list
     return check_messages(messages)
 
 

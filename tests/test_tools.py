@@ -17,6 +17,7 @@ import pytest
 from spec_checks import check_chat_request, check_request, check_responses_request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import gradient_chat  # noqa: E402
 import gradient_llm as llm  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("spec_check")
@@ -102,6 +103,11 @@ def test_messages_file_from_stdin_without_prompt(run, server):
     assert bodies(server, CHAT)[-1]["messages"] == CONVERSATION[:2]
 
 
+def test_a_one_line_jsonl_conversation(run, server):
+    r = run("chat", "--messages-file", "-", "--json", stdin='{"role": "user", "content": "solo"}\n')
+    assert r.code == 0 and r.json()["content"] == "echo: solo"
+
+
 def test_messages_file_becomes_responses_input_items(run, server, tmp_path):
     path = write(tmp_path, "conv.json", CONVERSATION)
     r = run("chat", "--responses-api", "--messages-file", path, "--system", "Be brief.", "--prompt", "Tomorrow?")
@@ -124,10 +130,11 @@ def test_messages_file_becomes_responses_input_items(run, server, tmp_path):
         ("this is not json", "message 1 (line 1) is not valid JSON"),
         ('[{"role": "user", "content": "a"},', "not valid JSON"),
         ('{"role": "user", "content": "only one"}\n{"role": "user"', "message 2 (line 2) is not valid JSON"),
-        ('{"messages": []}', "message 1"),  # one JSON object per line: a dict that is not a message
+        ('{"messages": []}', "must be a JSON array of messages"),
         ("", "the conversation is empty"),
         ("[]", "the conversation is empty"),
-        ('"just a string"', "message 1"),
+        ('"just a string"', "must be a JSON array of messages"),
+        ('{"role": "user", "content": "a"}\n{"content": "b"}', "message 2 has role None"),
         ('[{"role": "robot", "content": "beep"}]', "message 1 has role 'robot'"),
         ('[{"role": "user", "content": "a"}, {"role": "assistant"}]', "message 2 (assistant) has neither content"),
         ('[{"role": "user", "content": ""}]', "message 1 (user) has neither content nor tool_calls"),
@@ -437,6 +444,12 @@ def test_out_of_range_flags_exit_2_and_send_nothing(run, server, args, words):
 def test_top_p_bounds_are_inclusive(run, server, value):
     assert run("chat", "--prompt", "x", "--top-p", value).code == 0
     assert bodies(server, CHAT)[-1]["top_p"] == float(value)
+
+
+def test_the_chat_scripts_copies_of_llm_constants_agree():
+    # gradient_chat repeats them so that --help and usage errors need not import gradient_llm
+    assert gradient_chat.REASONING_EFFORTS == llm.REASONING_EFFORTS
+    assert gradient_chat.DEFAULT_MODEL == llm.DEFAULT_MODEL
 
 
 # ---------------------------------------------------------------- --max-tokens within the spec
