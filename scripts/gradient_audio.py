@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or (AUDIO_MODEL if mode == "audio" else SPEECH_MODEL)
     import gradient_async as jobs
     import gradient_files as files
-    import gradient_http as net
     import gradient_media as media
 
     if mode == "audio":
@@ -97,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     job = jobs.run_job(args, parser, model, fields)
     if job is None:  # --dry-run
         return 0
+    from gradient_download import download_file
+
     found = jobs.output_files(job, jobs.AUDIO_KEYS)
     if len(found) > 1:
         cli.note(f"the job returned {len(found)} audio files; saving the first")
-    blob, _ = net.download_file(found[0]["url"], "audio", args.timeout, MAX_AUDIO_BYTES, AUDIO_MEDIA)
+    blob, _ = download_file(found[0]["url"], "audio", args.timeout, MAX_AUDIO_BYTES, AUDIO_MEDIA)
     fmt = media.audio_format(blob)
     if fmt is None:
         raise cli.CliError(

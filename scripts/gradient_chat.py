@@ -11,6 +11,8 @@ import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none bes
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # gradient_llm's, likewise
+MAX_STOP = 4
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -36,30 +38,115 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--temperature", type=cli.temperature, help="sampling temperature, 0 to 2")
     parser.add_argument("--max-tokens", type=cli.positive_int, help="cap on generated tokens (a positive integer)")
     parser.add_argument("--stream", action="store_true", help="print the reply as it arrives (server-sent events)")
+    parser.add_argument(
+        "--messages-file",
+        metavar="PATH",
+        help="conversation so far: a JSON array of Chat Completions messages, or JSONL ('-' reads stdin); "
+        "--prompt adds a final user message",
+    )
+    parser.add_argument("--tools", metavar="PATH", help="JSON array of function tools the model may call")
+    parser.add_argument(
+        "--tool-choice", metavar="auto|none|required|NAME", type=cli.non_empty, help="whether and which tool to call"
+    )
+    parser.add_argument("--json-schema", metavar="PATH", help="JSON Schema the reply must follow (structured output)")
+    parser.add_argument(
+        "--stop", action="append", type=stop_text, metavar="TEXT", help=f"stop sequence (up to {MAX_STOP} times)"
+    )
+    parser.add_argument("--top-p", type=unit_interval, help="nucleus sampling, 0 to 1")
+    parser.add_argument("--seed", type=whole_number, help="seed for best-effort determinism (Chat Completions only)")
+    parser.add_argument("--reasoning-effort", choices=REASONING_EFFORTS, help="effort for reasoning models")
     parser.add_argument("--cache-dir", help="pricing cache folder for the cost estimate (env GRADIENT_CACHE_DIR)")
     return parser
+
+
+def stop_text(text: str) -> str:
+    if not text:
+        raise cli.argparse.ArgumentTypeError("a stop sequence must not be empty")
+    return text  # not stripped: "\n\n" is a common stop sequence
+
+
+def unit_interval(text: str) -> float:
+    value = cli.number(text, float)
+    if not 0 <= value <= 1:
+        raise cli.argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def whole_number(text: str) -> int:
+    return int(cli.number(text, int))
+
+
+def check_flags(parser: cli.ArgumentParser, args) -> None:
+    """What needs no file read: refused before anything is loaded or sent."""
+    if args.stop and len(args.stop) > MAX_STOP:
+        parser.error(f"--stop can be given at most {MAX_STOP} times (the API takes up to {MAX_STOP} sequences)")
+    if args.tool_choice and not args.tools:
+        parser.error("--tool-choice needs --tools")
+    if args.seed is not None and args.responses_api:
+        parser.error("--seed is not part of the Responses API; drop it or use Chat Completions")
+    if args.messages_file == "-" and args.prompt == "-":
+        parser.error("--messages-file - and --prompt - cannot both read stdin")
+
+
+def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
+    """The messages to send: --system, then --messages-file, then the prompt (required without a file)."""
+    import gradient_llm as llm
+
+    messages = None
+    if args.messages_file is not None:
+        try:
+            if args.messages_file == "-":
+                text = sys.stdin.read()
+            else:
+                with open(args.messages_file, encoding="utf-8") as fh:
+                    text = fh.read()
+            messages = llm.read_conversation(text)
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"cannot read --messages-file {args.messages_file}: {getattr(exc, 'strerror', None) or exc}")
+        except ValueError as exc:
+            parser.error(f"--messages-file {args.messages_file}: {exc}")
+    prompt = None
+    if messages is None or args.prompt is not None or args.prompt_file is not None:
+        from gradient_input import read_text
+
+        prompt = read_text(parser, args.prompt, args.prompt_file)
+    return llm.assemble(args.system, messages, prompt)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    from gradient_input import read_text
-
-    prompt = read_text(parser, args.prompt, args.prompt_file)
     args.responses_api = args.responses_api or args.cache or bool(args.previous_response_id)
+    check_flags(parser, args)
+    messages = conversation(parser, args)
     import gradient_http as net
     import gradient_llm as llm
 
+    tools = schema = None
+    try:
+        tools = llm.load_tools(args.tools) if args.tools else None
+        schema = llm.load_json_schema(args.json_schema) if args.json_schema else None
+    except ValueError as exc:
+        parser.error(str(exc))
+    names = [tool["function"]["name"] for tool in tools or []]
+    if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
+        parser.error(f"--tool-choice {args.tool_choice!r} is not auto, none, required or a tool in --tools")
     path, body = llm.build_request(
         "responses" if args.responses_api else "chat",
         args.model,
-        [{"role": "user", "content": prompt}],
-        instructions=args.system,
+        messages,
         max_tokens=args.max_tokens,
         temperature=args.temperature,
         stream=args.stream,
         store=args.cache,
         previous_response_id=args.previous_response_id,
+        tools=tools,
+        tool_choice=args.tool_choice,
+        json_schema=schema,
+        stop=args.stop,
+        top_p=args.top_p,
+        seed=args.seed,
+        reasoning_effort=args.reasoning_effort,
     )
     resp = net.api_request(args, parser, "POST", path, body, stream=args.stream)
     if resp is None:  # --dry-run
@@ -94,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         data = net.read_json(resp)
         reply = llm.parse_responses(data) if args.responses_api else llm.parse_chat(data)
     reply["model"] = reply["model"] or args.model
+    if schema:
+        try:
+            llm.add_parsed(reply)  # an unparsable reply exits 1 (invalid_json_output)
+        except cli.CliError:
+            if printed and not printed[-1].endswith("\n"):
+                print()  # keep the streamed text, and end its line
+            raise
     import gradient_prices as prices
 
     reply["cost"] = prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
@@ -102,10 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         cli.print_json(reply)
         return 0
     if args.stream:
-        if not "".join(printed).endswith("\n"):
+        if (printed or not reply["tool_calls"]) and not "".join(printed).endswith("\n"):
             print()
-    else:
+    elif reply["content"] or not reply["tool_calls"]:
         print(reply["content"], flush=True)
+    import json
+
+    for call in reply["tool_calls"]:  # one line each: the function's name and its arguments as JSON
+        print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
     if args.cache and reply["id"]:
         cli.note(f"response id {reply['id']} (continue with --previous-response-id {reply['id']})")
     if reply["cost"]:

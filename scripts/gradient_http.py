@@ -27,7 +27,6 @@ KEY_HELP = (
 RETRY_STATUSES = frozenset([408, 409, 429, *range(500, 600)])
 RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls back to backoff, as openai-python does
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
-MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
 
 # ---------------------------------------------------------------- config
@@ -178,8 +177,31 @@ def api_request(
     retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
-        raise _http_error(resp, request_id, len(retries) + 1)
+        err = _http_error(resp, request_id, len(retries) + 1)
+        if resp.status_code == 404 and isinstance(body, dict):
+            suggest_model(err, body, args, parser, session)
+        raise err
     return resp
+
+
+def suggest_model(err: CliError, body: dict, args: argparse.Namespace, parser, session) -> None:
+    """A 404 naming the requested model costs one GET /models; the closest ids join the error message,
+    so an agent can correct itself in one step. A failing lookup leaves the error as it was."""
+    import difflib
+
+    model = body.get("model") or body.get("model_id")
+    if not isinstance(model, str) or model not in err.message:
+        return
+    try:
+        listing = read_json(api_request(args, parser, "GET", "/models", session=session))["data"]
+        ids = {m["id"].lower(): m["id"] for m in listing if isinstance(m, dict) and isinstance(m.get("id"), str)}
+    except (CliError, KeyError, TypeError, AttributeError):
+        return
+    ids.pop(model.lower(), None)  # listed, yet refused: no other id is the answer
+    close = [ids[i] for i in ids if model.lower() in i]  # "gpt-oss-120b" -> "openai-gpt-oss-120b"
+    close += [ids[i] for i in difflib.get_close_matches(model.lower(), ids, 3, 0.6) if ids[i] not in close]
+    if close:
+        err.message = f"{err.message.rstrip(' .')}; did you mean {' or '.join(close[:3])}?"
 
 
 def _request_id(resp) -> str | None:
@@ -351,78 +373,3 @@ def require(data: Any, *path: str | int) -> Any:
             where = "".join(f"[{p!r}]" for p in path)
             raise CliError(f"the response is missing {where}", kind="bad_response") from None
     return current
-
-
-# ---------------------------------------------------------------- file downloads (never with the key)
-
-
-def check_download_url(url: str, what: str) -> None:
-    """Only https, or plain http to loopback: a file URL from a response is not trusted blindly."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and is_loopback(parts.hostname):
-        return
-    raise CliError(
-        f"{what}: refusing to download from {parts.scheme or 'a'}:// URL on {parts.hostname or '?'}; "
-        "only https:// URLs are fetched",
-        kind="insecure_url",
-    )
-
-
-def download(url: str, what: str, timeout: float, cap: int, media: str | tuple[str, ...] = "image") -> bytes:
-    """GET a file URL without the API key (see download_file); the bytes only."""
-    return download_file(url, what, timeout, cap, media)[0]
-
-
-def download_file(
-    url: str, what: str, timeout: float, cap: int, media: str | tuple[str, ...] = "image"
-) -> tuple[bytes, str]:
-    """GET a file URL without the API key, following a few redirects, capped while reading.
-
-    `what` names the file in errors ("image 2"). The content type must start with one of `media`:
-    "image" means image/*, a full type such as "application/octet-stream" means itself.
-    Returns (bytes, content type).
-    """
-    from urllib.parse import urljoin, urlsplit
-
-    import requests
-
-    accepted = (media,) if isinstance(media, str) else tuple(media)
-    prefixes = tuple(m if "/" in m else f"{m}/" for m in accepted)
-    accept = ", ".join(m if "/" in m else f"{m}/*" for m in accepted)
-    headers = {"User-Agent": "gradient-inference/0.1", "Accept": accept}
-    for _hop in range(MAX_REDIRECTS + 1):
-        check_download_url(url, what)
-        host = urlsplit(url).hostname
-        debug(f"> GET {urlsplit(url)._replace(query='').geturl()} ({what}, no API key)")
-        try:
-            resp = requests.get(url, headers=headers, stream=True, timeout=(timeout, timeout), allow_redirects=False)
-        except requests.exceptions.RequestException as exc:
-            why = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
-            raise CliError(f"{what}: download from {host} {why}", kind="download_error") from None
-        debug(f"< {resp.status_code} {resp.reason} {resp.headers.get('content-type', '-')}")
-        if resp.is_redirect and resp.headers.get("location"):
-            url = urljoin(url, resp.headers["location"])
-            resp.close()
-            continue
-        break
-    else:
-        raise CliError(f"{what}: too many redirects downloading it", kind="download_error")
-    try:
-        if resp.status_code >= 400:
-            raise CliError(f"download from {host} failed", kind="download_error", status=resp.status_code)
-        ctype = resp.headers.get("content-type", "").strip().lower()
-        if not ctype.startswith(prefixes):
-            first = accepted[0]
-            article = "an" if first[0] in "aeiou" else "a"
-            kind = f"not_{article}_{first}" if isinstance(media, str) else f"not_{first.split('/')[0]}"
-            raise CliError(f"the URL returned {ctype or 'no content type'}, not {article} {first}", kind=kind)
-        return read_body(resp, cap=cap), ctype  # checks Content-Length, then the cap while reading
-    except CliError as err:  # one place names the file for every download failure
-        err.message = f"{what}: {err.message}"
-        raise
-    finally:
-        resp.close()

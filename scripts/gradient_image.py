@@ -18,7 +18,8 @@ import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none bes
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-image-1"
-DEFAULT_SIZE = "1024x1024"
+DEFAULT_SIZE = "auto"
+SPEC_SIZES = ("auto", "1536x1024", "1024x1536")  # the size enum of DigitalOcean's published spec
 MIN_SIDE, MAX_SIDE = 64, 4096
 MAX_N = 10
 MAX_IMAGE_BYTES = 50 * 1024 * 1024  # per downloaded image; checked while reading, not after
@@ -48,7 +49,7 @@ def build_parser() -> cli.ArgumentParser:
         "--size",
         type=image_size,
         default=DEFAULT_SIZE,
-        help=f"WIDTHxHEIGHT or auto (default {DEFAULT_SIZE}; DigitalOcean documents 256x256, 512x512, 1024x1024)",
+        help=f"auto, 1536x1024 or 1024x1536 (default {DEFAULT_SIZE}); another WIDTHxHEIGHT is sent with a warning",
     )
     parser.add_argument("--n", type=image_count, default=1, help=f"number of images, 1 to {MAX_N} (default 1)")
     parser.add_argument("--quality", choices=QUALITIES, help="image quality (model-dependent; omitted by default)")
@@ -116,6 +117,7 @@ def decode_b64(text: Any, index: int) -> bytes:
 def fetch_images(data: Any, timeout: float) -> list[dict[str, Any]]:
     """[{bytes, format, revised_prompt}] for each item of data[], verified to be images."""
     import gradient_http as net
+    from gradient_download import download
 
     items = net.require(data, "data")
     if not isinstance(items, list) or not items:
@@ -127,7 +129,7 @@ def fetch_images(data: Any, timeout: float) -> list[dict[str, Any]]:
         if item.get("b64_json"):
             blob = decode_b64(item["b64_json"], index)
         elif isinstance(item.get("url"), str) and item["url"]:
-            blob = net.download(item["url"], f"image {index + 1}", timeout, MAX_IMAGE_BYTES)
+            blob = download(item["url"], f"image {index + 1}", timeout, MAX_IMAGE_BYTES)
         else:
             raise cli.CliError(f"image {index + 1}: the response has neither b64_json nor url", kind="bad_response")
         fmt = image_format(blob)
@@ -149,7 +151,6 @@ def fal_images(
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """Run a fal image job; ({model, request_id}, images) like fetch_images gives, or (None, []) on --dry-run."""
     import gradient_async as jobs
-    import gradient_http as net
 
     if args.quality:
         parser.error("--quality does not apply to fal models; pass the model's own fields with --input-json")
@@ -164,9 +165,11 @@ def fal_images(
     job = jobs.run_job(args, parser, args.model, fields)
     if job is None:
         return None, []
+    from gradient_download import download
+
     images = []
     for index, item in enumerate(jobs.output_files(job, jobs.IMAGE_KEYS)):
-        blob = net.download(item["url"], f"image {index + 1}", args.timeout, MAX_IMAGE_BYTES)
+        blob = download(item["url"], f"image {index + 1}", args.timeout, MAX_IMAGE_BYTES)
         fmt = image_format(blob)
         if fmt is None:
             raise cli.CliError(
@@ -193,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     import gradient_files as files
     import gradient_http as net
 
+    if args.size not in SPEC_SIZES:
+        cli.note(f"warning: size {args.size} is not one the API documents ({', '.join(SPEC_SIZES)}); sending it anyway")
     if args.output is not None:
         files.check_output_arg(parser, args.output)
         if not args.dry_run:

@@ -1,13 +1,16 @@
 """Text generation on the two OpenAI-style APIs: conversations, request bodies, replies, streams.
 
 Shared by gradient_chat.py and gradient_batch.py. A reply is one dict with the same keys whichever
-API produced it: id, model, api, content, finish_reason, usage, reasoning.
+API produced it: id, model, api, content, finish_reason, usage, reasoning, tool_calls ([{id, name,
+arguments}], [] when none). Tools and structured output live in gradient_tools.
 """
 
 from __future__ import annotations
 
 import gradient_cli as cli
 import gradient_http as net
+import gradient_tools as gt
+from gradient_tools import load_json_schema, load_tools  # noqa: F401  (part of this module's interface)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,6 +18,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "openai-gpt-oss-120b"
 ROLES = ("system", "developer", "user", "assistant", "tool")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # the spec's enum
+MIN_COMPLETION_TOKENS = 256  # the spec's minimum for max_completion_tokens (max_tokens: 0)
 
 
 def read_conversation(text: str) -> list[dict[str, Any]]:
@@ -38,11 +43,15 @@ def read_conversation(text: str) -> list[dict[str, Any]]:
                 messages.append(json.loads(line))
             except ValueError:
                 raise ValueError(f"message {len(messages) + 1} (line {number}) is not valid JSON") from None
+        if len(messages) == 1 and not (isinstance(messages[0], dict) and "role" in messages[0]):
+            messages = messages[0]  # one JSON value that is no message: say it is not a list
     return check_messages(messages)
 
 
 def check_messages(messages: Any) -> list[dict[str, Any]]:
-    """The messages, if each has a known role and content or tool calls; else ValueError naming it (from 1)."""
+    """The messages, if each has a known role and text content or tool calls; else ValueError naming it
+    (from 1). The spec's messages carry text only, so content must be a string. Tool calls get the
+    spec's required `type`, and arguments written as a JSON object are sent as its JSON string."""
     if not isinstance(messages, list):
         raise ValueError("the conversation must be a JSON array of messages (or JSONL, one per line)")
     if not messages:
@@ -56,11 +65,35 @@ def check_messages(messages: Any) -> list[dict[str, Any]]:
         calls = message.get("tool_calls")
         if message.get("content") in (None, "", []) and not (role == "assistant" and calls):
             raise ValueError(f"message {number} ({role}) has neither content nor tool_calls")
+        if message.get("content") is not None and not isinstance(message["content"], str):
+            raise ValueError(f"message {number} ({role}): content must be a string (the API takes text only)")
         if calls is not None and (role != "assistant" or not isinstance(calls, list)):
             raise ValueError(f"message {number}: tool_calls must be a list on an assistant message")
+        for call in calls or []:
+            _check_call(call, number)
         if role == "tool" and not isinstance(message.get("tool_call_id"), str):
             raise ValueError(f"message {number}: a tool message needs a tool_call_id")
     return messages
+
+
+def _check_call(call: Any, number: int) -> None:
+    import json
+
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict) or not isinstance(call.get("id"), str) or not function.get("name"):
+        raise ValueError(f"message {number}: each tool call needs an id and a function with a name")
+    call.setdefault("type", "function")
+    if isinstance(function.get("arguments"), (dict, list)):
+        function["arguments"] = json.dumps(function["arguments"])
+    if not isinstance(function.get("arguments"), str):
+        raise ValueError(f"message {number}: tool call {call['id']} needs arguments (a JSON string)")
+
+
+def assemble(system: str | None, messages: list[dict[str, Any]] | None, prompt: str | None) -> list[dict[str, Any]]:
+    """The conversation to send: a system message first (if any), then the file's, then the prompt."""
+    head = [{"role": "system", "content": system}] if system else []
+    tail = [{"role": "user", "content": prompt}] if prompt else []
+    return [*head, *(messages or []), *tail]
 
 
 def responses_input(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -98,10 +131,23 @@ def build_request(
     stream: bool = False,
     store: bool = False,
     previous_response_id: str | None = None,
+    tools: list[dict[str, Any]] | None = None,
+    tool_choice: str | None = None,
+    json_schema: tuple[str, dict[str, Any]] | None = None,
+    stop: list[str] | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    reasoning_effort: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """(path, JSON body) for api 'chat' or 'responses'. `instructions` is the system prompt: a leading
-    system message on Chat Completions, the `instructions` field on Responses."""
+    system message on Chat Completions, the `instructions` field on Responses (where a leading system
+    message becomes it too). `tools` are in the Chat Completions shape (load_tools); `json_schema` is
+    (name, schema) (load_json_schema). ValueError for `seed` on Responses, which has no such field."""
     if api == "responses":
+        if seed is not None:
+            raise ValueError("the Responses API has no seed; use Chat Completions for --seed")
+        if instructions is None and messages and messages[0]["role"] == "system" and len(messages) > 1:
+            instructions, messages = messages[0]["content"], messages[1:]
         only_text = len(messages) == 1 and messages[0]["role"] == "user" and isinstance(messages[0]["content"], str)
         body: dict[str, Any] = {
             "model": model,
@@ -112,20 +158,35 @@ def build_request(
         if store:
             body["store"] = True  # not in the published spec, but DigitalOcean's guide uses it
         if previous_response_id:
-            body["previous_response_id"] = previous_response_id
+            body["previous_response_id"] = previous_response_id  # not in the spec either; kept, as for store
         if max_tokens:
             body["max_output_tokens"] = max_tokens
+        if reasoning_effort:
+            body["reasoning"] = {"effort": reasoning_effort}  # OpenAI's field; the spec has none for Responses
         path = "/responses"
     else:
         system = [{"role": "system", "content": instructions}] if instructions else []
         body = {"model": model, "messages": [*system, *messages]}
         if max_tokens:
-            body["max_completion_tokens"] = max_tokens  # DigitalOcean documents max_tokens as deprecated
+            # max_completion_tokens is the current field (max_tokens is deprecated, and reasoning models
+            # refuse it), but the spec sets its minimum at 256; below that only max_tokens is valid.
+            field = "max_completion_tokens" if max_tokens >= MIN_COMPLETION_TOKENS else "max_tokens"
+            body[field] = max_tokens
         if stream:
             body["stream_options"] = {"include_usage": True}
+        if seed is not None:
+            body["seed"] = seed
+        if reasoning_effort:
+            body["reasoning_effort"] = reasoning_effort
         path = "/chat/completions"
     if temperature is not None:
         body["temperature"] = temperature
+    if top_p is not None:
+        body["top_p"] = top_p
+    if stop:
+        body["stop"] = list(stop)
+    body.update(gt.tool_fields(api, tools, tool_choice))
+    body.update(gt.format_fields(api, json_schema))
     if stream:
         body["stream"] = True
     return path, body
@@ -152,7 +213,18 @@ def _first(d: Any, *names: str) -> int | None:
     return None
 
 
-def result(api: str, rid: Any, model: Any, content: str, finish: Any, usage: Any, reasoning: str) -> dict[str, Any]:
+def result(
+    api: str,
+    rid: Any,
+    model: Any,
+    content: str,
+    finish: Any,
+    usage: Any,
+    reasoning: str,
+    tool_calls: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    if tool_calls and finish in (None, "stop"):
+        finish = "tool_calls"  # the Responses API says only "completed"; agents branch on this word
     return {
         "id": rid,
         "model": model,
@@ -161,17 +233,37 @@ def result(api: str, rid: Any, model: Any, content: str, finish: Any, usage: Any
         "finish_reason": finish,
         "usage": usage_of(usage),
         "reasoning": reasoning or None,
+        "tool_calls": tool_calls or [],
     }
+
+
+def add_parsed(reply: dict[str, Any]) -> dict[str, Any]:
+    """reply["parsed"]: the structured-output reply as JSON (None when the model called tools instead);
+    a CliError of type invalid_json_output when it does not parse."""
+    only_calls = reply["tool_calls"] and not reply["content"].strip()
+    reply["parsed"] = None if only_calls else gt.parse_structured(reply["content"])
+    return reply
 
 
 def parse_chat(data: Any) -> dict[str, Any]:
     message = net.require(data, "choices", 0, "message")
+    if not isinstance(message, dict):
+        raise cli.CliError("the response's message is not an object", kind="bad_response")
     content = message.get("content") or ""
     reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
     if not isinstance(content, str):
         raise cli.CliError("the response's message content is not text", kind="bad_response")
     finish = data["choices"][0].get("finish_reason")
-    return result("chat.completions", data.get("id"), data.get("model"), content, finish, data.get("usage"), reasoning)
+    return result(
+        "chat.completions",
+        data.get("id"),
+        data.get("model"),
+        content,
+        finish,
+        data.get("usage"),
+        reasoning,
+        gt.chat_calls(message),
+    )
 
 
 def parse_responses(data: Any) -> dict[str, Any]:
@@ -203,6 +295,7 @@ def parse_responses(data: Any) -> dict[str, Any]:
         finish_of(data),
         data.get("usage"),
         "".join(thoughts),
+        gt.responses_calls(output),
     )
 
 
@@ -217,65 +310,94 @@ def finish_of(response: dict[str, Any]) -> str | None:
     return status
 
 
-def stream_chat(resp, echo: Callable[[str], None]) -> dict[str, Any]:
-    parts, thoughts = [], []
-    state: dict[str, Any] = {"id": None, "model": None, "finish": None, "usage": None, "done": False}
-    for _event, data in net.sse_events(resp):
-        if data.strip() == "[DONE]":
-            state["done"] = True
-            break
-        chunk = _json_event(data)
-        if "error" in chunk:
-            raise cli.CliError(net.summarise_error_body(data.encode())[0] or "error event", kind="stream_error")
-        state["id"] = state["id"] or chunk.get("id")
-        state["model"] = state["model"] or chunk.get("model")
-        state["usage"] = chunk.get("usage") or state["usage"]
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                parts.append(delta["content"])
-                echo(delta["content"])
-            thought = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(thought, str):
-                thoughts.append(thought)
-            state["finish"] = choice.get("finish_reason") or state["finish"]
-    if not state["done"]:
-        raise cli.CliError("the stream ended before [DONE]", kind="stream_incomplete")
+def _new_state() -> dict[str, Any]:
+    return {"id": None, "model": None, "finish": None, "usage": None, "parts": [], "thoughts": [], "calls": {}}
+
+
+def _fold_chunk(state: dict[str, Any], chunk: dict[str, Any], data: str, echo: Callable[[str], None]) -> None:
+    """One Chat Completions chunk (or DigitalOcean's chat-style Responses chunk) into the stream state."""
+    if "error" in chunk:
+        raise cli.CliError(net.summarise_error_body(data.encode())[0] or "error event", kind="stream_error")
+    state["id"] = state["id"] or chunk.get("id")
+    state["model"] = state["model"] or chunk.get("model")
+    state["usage"] = chunk.get("usage") or state["usage"]
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if not isinstance(delta, dict):
+            continue
+        if delta.get("content"):
+            state["parts"].append(delta["content"])
+            echo(delta["content"])
+        thought = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(thought, str):
+            state["thoughts"].append(thought)
+        for position, call in enumerate(delta.get("tool_calls") or []):
+            if isinstance(call, dict):
+                gt.add_call_delta(state["calls"], call, position)
+        state["finish"] = choice.get("finish_reason") or state["finish"]
+
+
+def _state_result(api: str, state: dict[str, Any]) -> dict[str, Any]:
     return result(
-        "chat.completions",
+        api,
         state["id"],
         state["model"],
-        "".join(parts),
+        "".join(state["parts"]),
         state["finish"],
         state["usage"],
-        "".join(thoughts),
+        "".join(state["thoughts"]),
+        gt.finished_calls(state["calls"]),
     )
 
 
+def stream_chat(resp, echo: Callable[[str], None]) -> dict[str, Any]:
+    state = _new_state()
+    for _event, data in net.sse_events(resp):
+        if data.strip() == "[DONE]":
+            return _state_result("chat.completions", state)
+        _fold_chunk(state, _json_event(data), data, echo)
+    raise cli.CliError("the stream ended before [DONE]", kind="stream_incomplete")
+
+
 def stream_responses(resp, echo: Callable[[str], None]) -> dict[str, Any]:
-    parts, thoughts = [], []
+    """OpenAI's typed events (response.output_text.delta, response.function_call_arguments.*, ...,
+    response.completed); DigitalOcean's spec describes chat-style `response.chunk` chunks ending in
+    [DONE] instead, which are read as well."""
+    state = _new_state()
+    chunked = False
     for event, data in net.sse_events(resp):
+        if data.strip() == "[DONE]" and chunked:
+            return _state_result("responses", state)
         payload = _json_event(data)
-        kind = payload.get("type") or event
-        if kind == "response.output_text.delta":
-            parts.append(str(payload.get("delta", "")))
-            echo(parts[-1])
+        kind = str(payload.get("type") or event)
+        if "choices" in payload or payload.get("object") == "response.chunk":
+            chunked = True
+            _fold_chunk(state, payload, data, echo)
+        elif kind == "response.output_text.delta":
+            state["parts"].append(str(payload.get("delta", "")))
+            echo(state["parts"][-1])
         elif kind in ("response.reasoning_text.delta", "response.reasoning_summary_text.delta"):
-            thoughts.append(str(payload.get("delta", "")))
+            state["thoughts"].append(str(payload.get("delta", "")))
+        elif kind.startswith(("response.output_item.", "response.function_call_arguments.")):
+            gt.add_responses_event(state["calls"], kind, payload)
         elif kind in ("response.completed", "response.incomplete"):
             final = payload.get("response") or {}
+            output = final.get("output") if isinstance(final.get("output"), list) else []
+            calls = gt.finished_calls(state["calls"]) or gt.responses_calls(output)
             return result(
                 "responses",
                 final.get("id"),
                 final.get("model"),
-                "".join(parts),
+                "".join(state["parts"]),
                 finish_of(final),
                 final.get("usage"),
-                "".join(thoughts),
+                "".join(state["thoughts"]),
+                calls,
             )
         elif kind in ("error", "response.failed"):
             raise cli.CliError(net.summarise_error_body(data.encode())[0] or kind, kind="stream_error")
-    raise cli.CliError("the stream ended before response.completed", kind="stream_incomplete")
+    end = "[DONE]" if chunked else "response.completed"
+    raise cli.CliError(f"the stream ended before {end}", kind="stream_incomplete")
 
 
 def _json_event(data: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fake_gradient import API_KEY, FakeGradient
+from spec_checks import check_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -42,6 +43,23 @@ def imported_modules():
         return {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}, proc.stdout
 
     return _imported
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "off_spec(*fields): the test sends these fields off the spec on purpose")
+
+
+@pytest.fixture
+def spec_check(request, server: FakeGradient):
+    """After the test, every request body the server received on a checked API path must meet DigitalOcean's
+    spec (tests/spec_checks.py), except problems in fields named by an `off_spec` marker."""
+    yield
+    marker = request.node.get_closest_marker("off_spec")
+    allowed = tuple(marker.args) if marker else ()
+    for seen in server.requests:
+        problems = check_request(seen["path"], seen["body"]) if seen["method"] == "POST" else None
+        problems = [p for p in problems or [] if not p.startswith(allowed)]
+        assert problems == [], f"{seen['path']} body {seen['body']!r} breaks the spec: {problems}"
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("spec_check")  # every request body sent here must meet the spec
+
 
 def last_body(server):
     return server.requests[-1]["body"]
@@ -19,7 +21,7 @@ def test_chat_completions_request_and_reply(run, server):
         "model": "openai-gpt-oss-120b",
         "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}],
         "temperature": 0.3,
-        "max_completion_tokens": 50,
+        "max_tokens": 50,  # below the spec's minimum of 256 for max_completion_tokens
     }
 
 
@@ -32,7 +34,8 @@ def test_reasoning_is_kept_out_of_the_answer_but_in_json(run):
 
 def test_json_shape_chat_completions(run):
     data = run("chat", "--prompt", "hi", "--json", "--model", "llama3.3-70b-instruct").json()
-    assert set(data) == {"id", "model", "api", "content", "finish_reason", "usage", "reasoning", "cost"}
+    assert set(data) == {"id", "model", "api", "content", "finish_reason", "usage", "reasoning", "tool_calls", "cost"}
+    assert data["tool_calls"] == []
     assert data["api"] == "chat.completions" and data["model"] == "llama3.3-70b-instruct"
     assert data["finish_reason"] == "stop"
     assert data["usage"] == {"input_tokens": 12, "output_tokens": 5, "cached_tokens": 4, "reasoning_tokens": 2}

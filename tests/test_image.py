@@ -7,8 +7,10 @@ Where the response shapes come from:
 - DigitalOcean docs, "Use Serverless Inference" (docs.digitalocean.com/products/gradient-ai-platform/
   how-to/use-serverless-inference/): model `openai-gpt-image-1`, `n` and `size` always sent, sizes
   256x256, 512x512 and 1024x1024; the example response carries `data[].b64_json` beside
-  `output_format`, `size`, `quality` and `usage`. gpt-image-1 upstream also takes 1536x1024,
-  1024x1536 and auto, hence `auto` and any WxH within 64..4096 pass local validation.
+  `output_format`, `size`, `quality` and `usage`.
+- DigitalOcean's published spec (create_image_request.yml) is the contract for the request: `n`
+  required (1..10), `size` one of auto, 1536x1024, 1024x1536. Hence the default `auto`; any other WxH
+  within 64..4096 is still sent, with a warning. tests/spec_checks.py checks every body sent here.
 - Image magic numbers: PNG signature (PNG spec section 5.2), JPEG SOI marker FF D8 FF, WebP
   "RIFF....WEBP" (RFC 9649 section 2).
 """
@@ -27,6 +29,8 @@ from fake_gradient import PNG_1PX
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import gradient_files  # noqa: E402
 import gradient_image  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("spec_check")  # every request body sent here must meet the spec
 
 IMAGES = "/v1/images/generations"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32 + b"\xff\xd9"
@@ -59,10 +63,11 @@ def test_b64_image_saved_and_request_body(run, server, tmp_path):
     assert (tmp_path / "cat.png").read_bytes() == PNG_1PX
     [req] = image_requests(server)
     assert req["method"] == "POST"
-    assert req["body"] == {"model": "openai-gpt-image-1", "prompt": "a cat in a hat", "n": 1, "size": "1024x1024"}
+    assert req["body"] == {"model": "openai-gpt-image-1", "prompt": "a cat in a hat", "n": 1, "size": "auto"}
     assert req["headers"]["Authorization"].startswith("Bearer ")
 
 
+@pytest.mark.off_spec("size")  # 512x512 is outside the spec's size enum: sent, with a warning
 def test_request_body_with_every_option(run, server, tmp_path):
     r = run(
         "image",
@@ -87,6 +92,7 @@ def test_request_body_with_every_option(run, server, tmp_path):
         "size": "512x512",
         "quality": "high",
     }
+    assert "warning: size 512x512 is not one the API documents" in r.err
 
 
 def test_n3_writes_numbered_siblings(run, tmp_path):
@@ -375,11 +381,22 @@ def test_usage_error_as_json(run, server):
     assert r.err_json()["error"]["type"] == "usage_error"
 
 
-@pytest.mark.parametrize("size", ["auto", "1536x1024", "1024x1536", "256x256"])
-def test_documented_sizes_pass(run, server, size):
+@pytest.mark.parametrize("size", ["auto", "1536x1024", "1024x1536"])
+def test_documented_sizes_pass_without_warning(run, server, size):
     r = run("image", "--prompt", "x", "--size", size, "-o", f"{size}.png")
     assert r.code == 0, r.err
     assert image_requests(server)[-1]["body"]["size"] == size
+    assert "warning" not in r.err
+
+
+@pytest.mark.off_spec("size")
+@pytest.mark.parametrize("size", ["1024x1024", "256x256"])
+def test_undocumented_size_is_sent_with_one_warning_line(run, server, size):
+    r = run("image", "--prompt", "x", "--size", size, "-o", f"{size}.png", "--json")
+    assert r.code == 0, r.err
+    assert image_requests(server)[-1]["body"]["size"] == size
+    [line] = r.err.splitlines()
+    assert f"warning: size {size} is not one the API documents (auto, 1536x1024, 1024x1536)" in line
 
 
 def test_help_is_fast_and_lists_flags(run):
