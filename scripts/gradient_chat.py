@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Chat with a Gradient model: Chat Completions by default, the Responses API on request."""
+"""Chat with a Gradient model: Chat Completions by default, the Responses or Messages API on request,
+or a DigitalOcean agent at its own URL."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it
+MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # gradient_messages.DEFAULT_MODEL
+AGENT_MODEL = "agent"  # an agent chooses its own model; the field is required, so something is sent
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+IMAGE_API_ONLY = "DigitalOcean's contract takes images only on the Messages API (--api messages)"
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -17,10 +22,17 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--prompt", help="the prompt; '-' reads stdin (piped stdin is read when omitted)")
     parser.add_argument("--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 file")
     parser.add_argument(
-        "--model", type=cli.non_empty, default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+        "--model",
+        type=cli.non_empty,
+        help=f"model id (default {DEFAULT_MODEL}; {MESSAGES_MODEL} with --api messages)",
     )
     parser.add_argument("--system", help="system prompt (instructions with --responses-api)")
-    parser.add_argument("--responses-api", action="store_true", help="use POST /responses instead of /chat/completions")
+    parser.add_argument(
+        "--api",
+        choices=("chat", "responses", "messages"),
+        help="chat: /chat/completions (default); responses: /responses; messages: Anthropic's /messages",
+    )
+    parser.add_argument("--responses-api", action="store_true", help="same as --api responses")
     parser.add_argument(
         "--cache",
         action="store_true",
@@ -36,29 +48,138 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--max-tokens", type=cli.positive_int, help="cap on generated tokens (a positive integer)")
     parser.add_argument("--stream", action="store_true", help="print the reply as it arrives (server-sent events)")
     parser.add_argument("--cache-dir", help="pricing cache folder for the cost estimate (env GRADIENT_CACHE_DIR)")
+    _add_conversation_flags(parser)
+    parser.add_argument(
+        "--image",
+        action="append",
+        metavar="PATH",
+        help="attach a JPEG, PNG, GIF or WebP file (<= 5 MB; repeat up to 20); implies --api messages",
+    )
+    parser.add_argument("--top-k", type=cli.non_negative_int, help="sample from the top K tokens (--api messages)")
+    parser.add_argument(
+        "--agent-url",
+        metavar="URL",
+        help="chat with a DigitalOcean agent at this URL (env GRADIENT_AGENT_URL; key from GRADIENT_AGENT_KEY)",
+    )
     return parser
+
+
+def _add_conversation_flags(parser: cli.ArgumentParser) -> None:
+    """PROVISIONAL: issue 11's flags with its names and dests; its implementation replaces this at merge."""
+    parser.add_argument("--messages-file", metavar="PATH", help="a conversation: JSON array or JSONL; '-' reads stdin")
+    parser.add_argument("--tools", metavar="PATH", help="JSON array of tools the model may call")
+    parser.add_argument(
+        "--tool-choice", type=cli.non_empty, metavar="auto|none|required|NAME", help="whether and which tool to call"
+    )
+    parser.add_argument("--json-schema", metavar="PATH", help="structured output: the reply follows this JSON Schema")
+    parser.add_argument("--stop", action="append", metavar="TEXT", help="stop sequence (repeat up to 4 times)")
+    parser.add_argument("--top-p", type=_unit_interval, help="nucleus sampling, 0 to 1")
+    parser.add_argument("--seed", type=lambda text: cli.number(text, int), help="seed for repeatable sampling")
+    parser.add_argument("--reasoning-effort", choices=REASONING_EFFORTS, help="how hard a reasoning model thinks")
+
+
+def _unit_interval(text: str) -> float:
+    value = cli.number(text, float)
+    if not 0 <= value <= 1:
+        raise cli.argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _choose_api(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
+    """(api, agent URL or None) from --api, its implied forms and --agent-url; conflicts are usage errors."""
+    responses_only = [
+        f for f, on in (("--cache", args.cache), ("--previous-response-id", args.previous_response_id)) if on
+    ]
+    api = args.api or ("responses" if args.responses_api or responses_only else "messages" if args.image else "chat")
+    if args.responses_api and api != "responses":
+        parser.error(f"--responses-api means --api responses, not --api {api}")
+    if responses_only and api != "responses":
+        parser.error(f"{responses_only[0]} needs the Responses API, not --api {api}")
+    if args.image and api != "messages":
+        parser.error(f"--image: {IMAGE_API_ONLY}, not --api {api}")
+    agent = args.agent_url or (os.environ.get("GRADIENT_AGENT_URL") if api == "chat" else None)
+    if agent and (api != "chat" or args.image):
+        what = f"--api {api}" if args.api or not args.image else f"--image ({IMAGE_API_ONLY})"
+        parser.error(f"--agent-url: an agent takes Chat Completions only, not {what}")
+    if agent:
+        import gradient_http as net
+
+        try:
+            agent = net.agent_endpoint(agent)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if args.top_k is not None and api != "messages":
+        parser.error("--top-k exists only on the Messages API (--api messages)")
+    if args.seed is not None and api == "messages":
+        parser.error("--seed: the Messages API has no seed")
+    if args.stop and len(args.stop) > 4:
+        parser.error(f"--stop: at most 4 stop sequences, got {len(args.stop)}")
+    later = ("--tools", "--tool-choice", "--json-schema", "--stop", "--top-p", "--seed", "--reasoning-effort")
+    given = [f for f in later if getattr(args, f[2:].replace("-", "_")) is not None]
+    if given and api != "messages":  # PROVISIONAL until issue 11 brings them to chat and responses
+        parser.error(f"{given[0]} is not wired to --api {api} on this branch yet (issue 11); use --api messages")
+    return api, agent
+
+
+def _conversation(parser: cli.ArgumentParser, args) -> list[dict] | None:
+    """PROVISIONAL: --messages-file read with gradient_llm.read_conversation (issue 11 owns this)."""
+    if not args.messages_file:
+        return None
+    import gradient_llm as llm
+
+    try:
+        if args.messages_file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.messages_file, encoding="utf-8") as fh:
+                text = fh.read()
+        return llm.read_conversation(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        parser.error(f"cannot read --messages-file {args.messages_file}: {getattr(exc, 'strerror', None) or exc}")
+    except ValueError as exc:
+        parser.error(f"--messages-file {args.messages_file}: {exc}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    prompt = cli.read_prompt(parser, args.prompt, args.prompt_file)
-    args.responses_api = args.responses_api or args.cache or bool(args.previous_response_id)
+    api, agent = _choose_api(parser, args)
+    conversation = _conversation(parser, args)
+    if conversation is None or args.prompt is not None or args.prompt_file is not None:
+        prompt = cli.read_prompt(parser, args.prompt, args.prompt_file)
+    else:
+        prompt = None  # the conversation file is the whole request
+    model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
     import gradient_http as net
     import gradient_llm as llm
 
-    path, body = llm.build_request(
-        "responses" if args.responses_api else "chat",
-        args.model,
-        [{"role": "user", "content": prompt}],
-        instructions=args.system,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
-        stream=args.stream,
-        store=args.cache,
-        previous_response_id=args.previous_response_id,
-    )
-    resp = net.api_request(args, parser, "POST", path, body, stream=args.stream)
+    if api == "messages":
+        import gradient_messages as msgs
+
+        try:
+            path, body, schema_name = msgs.request_from_args(
+                args, model, llm.assemble(args.system, conversation, prompt)
+            )
+        except ValueError as exc:
+            parser.error(str(exc))
+        parse_reply = lambda data: msgs.parse_reply(data, schema_name)  # noqa: E731
+        parse_stream = lambda resp, echo: msgs.stream_reply(resp, echo, schema_name)  # noqa: E731
+    else:
+        path, body = llm.build_request(
+            api,
+            model,
+            llm.assemble(None, conversation, prompt),
+            instructions=args.system,
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            stream=args.stream,
+            store=args.cache,
+            previous_response_id=args.previous_response_id,
+        )
+        parse_reply = llm.parse_responses if api == "responses" else llm.parse_chat
+        parse_stream = llm.stream_responses if api == "responses" else llm.stream_chat
+    target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
+    resp = net.api_request(args, parser, "POST", path, body, stream=args.stream, **target)
     if resp is None:  # --dry-run
         return 0
 
@@ -73,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.stream:
         import requests
 
-        parse_stream = llm.stream_responses if args.responses_api else llm.stream_chat
         try:
             reply = parse_stream(resp, echo)
         except (requests.exceptions.RequestException, OSError) as exc:
@@ -88,21 +208,25 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             resp.close()
     else:
-        data = net.read_json(resp)
-        reply = llm.parse_responses(data) if args.responses_api else llm.parse_chat(data)
-    reply["model"] = reply["model"] or args.model
+        reply = parse_reply(net.read_json(resp))
+    reply["model"] = reply["model"] or model
     import gradient_prices as prices
 
-    reply["cost"] = prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
+    # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
+    reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
 
     if args.json:
         cli.print_json(reply)
         return 0
-    if args.stream:
+    if args.stream and printed:
         if not "".join(printed).endswith("\n"):
             print()
-    else:
+    elif reply["content"] or not reply.get("tool_calls"):
         print(reply["content"], flush=True)
+    for call in reply.get("tool_calls") or []:  # PROVISIONAL line format; issue 11 defines it for every API
+        import json
+
+        print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
     if args.cache and reply["id"]:
         cli.note(f"response id {reply['id']} (continue with --previous-response-id {reply['id']})")
     if reply["cost"]:

@@ -29,6 +29,8 @@ RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls ba
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
 MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
+AGENT_KEY_ENV = "GRADIENT_AGENT_KEY"
+AGENT_KEY_HELP = f"set {AGENT_KEY_ENV} to the agent's endpoint access key (the agent's Settings in the control panel)"
 
 # ---------------------------------------------------------------- config
 
@@ -56,8 +58,12 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def api_key(url: str) -> str:
-    key = (os.environ.get("GRADIENT_API_KEY") or os.environ.get("MODEL_ACCESS_KEY") or "").strip()
+def api_key(url: str, key_env: str | None = None) -> str:
+    """The model key, or with key_env the key in that variable only (the agent key: exit 2 if missing)."""
+    names = (key_env,) if key_env else ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY")
+    key = next((os.environ[n].strip() for n in names if os.environ.get(n, "").strip()), "")
+    if not key and key_env:
+        raise CliError(f"no agent key: {AGENT_KEY_HELP}", kind="missing_agent_key", exit_code=cli.EXIT_USAGE)
     if not key:
         raise CliError(f"no API key: {KEY_HELP}", kind="missing_api_key")
     from urllib.parse import urlsplit
@@ -70,6 +76,23 @@ def api_key(url: str) -> str:
             kind="insecure_base_url",
         )
     return key
+
+
+def agent_endpoint(text: str) -> str:
+    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
+    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
+    from urllib.parse import urlsplit
+
+    url = text.strip().rstrip("/")
+    url = url if "://" in url else "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
+        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
+    for suffix in ("/api/v1", "/api"):
+        url = url[: -len(suffix)] if url.endswith(suffix) else url
+    return url + "/api/v1/chat/completions?agent=true"
 
 
 # ---------------------------------------------------------------- HTTP
@@ -128,12 +151,12 @@ def open_session(max_retries: int):
     return session
 
 
-def curl_command(method: str, url: str, body: Any = None) -> str:
+def curl_command(method: str, url: str, body: Any = None, key_env: str = "GRADIENT_API_KEY") -> str:
     """The request as a runnable curl command; the key stays a shell variable."""
     import json
     import shlex
 
-    parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", '"Authorization: Bearer $GRADIENT_API_KEY"']
+    parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", f'"Authorization: Bearer ${key_env}"']
     if body is not None:
         parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
     return " ".join(parts)
@@ -147,16 +170,20 @@ def api_request(
     body: Any = None,
     stream: bool = False,
     session=None,
+    url: str | None = None,
+    key_env: str | None = None,
 ):
     """Send one API request and return the successful response (or None with --dry-run).
 
+    `url` replaces the base URL + path, and `key_env` names the one variable its key comes from
+    (an agent endpoint and GRADIENT_AGENT_KEY); the model key is then never read.
     Every failure becomes a CliError naming status, server message and request id.
     """
-    url = base_url(args, parser) + path
+    url = url or base_url(args, parser) + path
     if getattr(args, "dry_run", False):
-        print(curl_command(method, url, body))
+        print(curl_command(method, url, body, key_env or "GRADIENT_API_KEY"))
         return None
-    key = api_key(url)
+    key = api_key(url, key_env)
     import requests
 
     session = session or open_session(args.max_retries)
@@ -175,7 +202,7 @@ def api_request(
     retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
-        raise _http_error(resp, request_id, len(retries) + 1)
+        raise _http_error(resp, request_id, len(retries) + 1, AGENT_KEY_HELP if key_env else KEY_HELP)
     return resp
 
 
@@ -209,13 +236,13 @@ def _transport_error(exc: Exception, url: str, args: argparse.Namespace) -> CliE
     return CliError(f"request to {host} failed: {type(exc).__name__}", kind="request_error")
 
 
-def _http_error(resp, request_id: str | None, attempts: int) -> CliError:
+def _http_error(resp, request_id: str | None, attempts: int, key_help: str = KEY_HELP) -> CliError:
     body = read_body(resp, cap=64 * 1024, strict=False)
     message, kind = summarise_error_body(body, resp.headers.get("content-type", ""))
     if not message:
         message = resp.reason or "request failed"
     if resp.status_code == 401:
-        message = f"{message}; check your key: {KEY_HELP}"
+        message = f"{message}; check your key: {key_help}"
     return CliError(
         message,
         kind=kind or _status_kind(resp.status_code),

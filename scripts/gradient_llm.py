@@ -290,3 +290,53 @@ def _json_event(data: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise cli.CliError("the stream sent an event that is not a JSON object", kind="bad_response")
     return payload
+
+
+# ---------------------------------------------------------------- PROVISIONAL (issue 16 branch)
+# Minimal stand-ins with issue 11's names and signatures, so that --api messages can use
+# --messages-file, --tools and --json-schema; issue 11's implementation replaces this block at merge.
+
+
+def load_tools(path: str) -> list[dict[str, Any]]:
+    """Tools from a JSON array file, as Chat Completions tools; ValueError for a bad file or a nameless tool."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"cannot read --tools {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"--tools {path}: expected a non-empty JSON array of tools")
+    tools = []
+    for number, tool in enumerate(raw, 1):
+        function = tool.get("function", tool) if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"]:
+            raise ValueError(f"--tools {path}: tool {number} has no name")
+        keep = {k: function[k] for k in ("name", "description", "parameters") if k in function}
+        tools.append({"type": "function", "function": keep})
+    return tools
+
+
+def load_json_schema(path: str) -> tuple[str, dict[str, Any]]:
+    """(name, schema) from a file holding a JSON Schema, or {"name", "schema"}; ValueError if unusable."""
+    import json
+    import os
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"cannot read --json-schema {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if isinstance(raw, dict) and isinstance(raw.get("schema"), dict):
+        return str(raw.get("name") or "structured_output"), raw["schema"]
+    if not isinstance(raw, dict):
+        raise ValueError(f"--json-schema {path}: expected a JSON Schema object")
+    return os.path.splitext(os.path.basename(path))[0] or "structured_output", raw
+
+
+def assemble(system: str | None, messages: list[dict[str, Any]] | None, prompt: str | None) -> list[dict[str, Any]]:
+    """The conversation to send: --system first, then the file's messages, then --prompt as a user message."""
+    head = [{"role": "system", "content": system}] if system else []
+    tail = [{"role": "user", "content": prompt}] if prompt else []
+    return [*head, *(messages or []), *tail]
