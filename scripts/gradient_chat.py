@@ -162,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         except ValueError as exc:
             parser.error(str(exc))
-        parse_reply = lambda data: msgs.parse_reply(data, schema_name)  # noqa: E731
-        parse_stream = lambda resp, echo: msgs.stream_reply(resp, echo, schema_name)  # noqa: E731
+        from functools import partial
+
+        parse_reply = partial(msgs.parse_reply, schema_name=schema_name)
+        parse_stream = partial(msgs.stream_reply, schema_name=schema_name)
     else:
         path, body = llm.build_request(
             api,

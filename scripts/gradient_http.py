@@ -83,13 +83,13 @@ def agent_endpoint(text: str) -> str:
     already end in /api/v1); ValueError unless https (plain http only to loopback)."""
     from urllib.parse import urlsplit
 
-    url = text.strip().rstrip("/")
-    url = url if "://" in url else "https://" + url
+    url = text.strip() if "://" in text else "https://" + text.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
     if parts.scheme != "https" and not is_loopback(parts.hostname):
         raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
+    url = url.rstrip("/")
     for suffix in ("/api/v1", "/api"):
         url = url[: -len(suffix)] if url.endswith(suffix) else url
     return url + "/api/v1/chat/completions?agent=true"
