@@ -226,7 +226,7 @@ def reply_from(message: dict[str, Any], blocks: list[Any], schema_name: str | No
             thoughts.append(str(block.get("thinking", "")))
         elif block.get("type") == "tool_use":
             calls.append({"id": block.get("id"), "name": block.get("name"), "arguments": block.get("input")})
-    stop_reason = message.get("stop_reason")
+    stop_reason = message.get("stop_reason") if isinstance(message.get("stop_reason"), str) else None
     reply = {
         "id": message.get("id"),
         "model": message.get("model"),
@@ -268,13 +268,14 @@ def stream_reply(resp, echo: Callable[[str], None], schema_name: str | None = No
     for event, data in net.sse_events(resp):
         payload = json_event(data)
         kind = payload.get("type") or event
+        index = payload.get("index") if isinstance(payload.get("index"), int) else 0
         if kind == "message_start":
-            message = dict(payload.get("message") or {})
-            message["usage"] = dict(message.get("usage") or {})
+            message = dict(_obj(payload.get("message")))
+            message["usage"] = dict(_obj(message.get("usage")))
         elif kind == "content_block_start":
-            blocks[payload.get("index", len(blocks))] = dict(payload.get("content_block") or {})
+            blocks[index] = dict(_obj(payload.get("content_block")))
         elif kind == "content_block_delta":
-            index, delta = payload.get("index", 0), payload.get("delta") or {}
+            delta = _obj(payload.get("delta"))
             block = blocks.setdefault(index, {"type": "text", "text": ""})
             if delta.get("type") == "text_delta":
                 block["text"] = block.get("text", "") + str(delta.get("text", ""))
@@ -285,19 +286,24 @@ def stream_reply(resp, echo: Callable[[str], None], schema_name: str | None = No
             elif delta.get("type") == "thinking_delta":
                 block["thinking"] = block.get("thinking", "") + str(delta.get("thinking", ""))
         elif kind == "message_delta":
-            message.update(payload.get("delta") or {})
-            message.setdefault("usage", {}).update(payload.get("usage") or {})
+            message.update(_obj(payload.get("delta")))
+            message["usage"] = {**_obj(message.get("usage")), **_obj(payload.get("usage"))}
         elif kind == "message_stop":
             for index, pieces in partial.items():
                 blocks[index]["input"] = _tool_input("".join(pieces), blocks[index].get("name"))
             return reply_from(message, [blocks[i] for i in sorted(blocks)], schema_name)
         elif kind == "error":
-            error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
+            error = _obj(payload.get("error")) or payload
             raise cli.CliError(
                 str(error.get("message") or "error event"), kind=str(error.get("type") or "stream_error")
             )
         # ping, content_block_stop and event types added later need nothing
     raise cli.CliError("the stream ended before message_stop", kind="stream_incomplete")
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object from the server, or {} for anything else (a stream is not trusted to be well-formed)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _tool_input(text: str, name: Any) -> Any:

@@ -181,8 +181,13 @@ def problems(value: Any, schema: dict[str, Any], where: str = "body", strict: bo
     if value is None:
         return [] if schema.get("nullable") or "type" not in schema and "oneOf" not in schema else [f"{where}: null"]
     if "oneOf" in schema:
-        matches = [s for s in schema["oneOf"] if not problems(value, s, where, strict)]
-        return [] if len(matches) == 1 else [f"{where}: matches {len(matches)} of the oneOf branches, not 1"]
+        found = [problems(value, s, where, strict) for s in schema["oneOf"]]
+        if sum(not f for f in found) == 1:
+            return []
+        if all(found):  # say why the closest branch failed: of the right type, then fewest problems
+            closest = min(found, key=lambda f: (f[0].startswith(f"{where}: expected"), len(f)))
+            return [f"{where}: matches no oneOf branch: " + "; ".join(closest)]
+        return [f"{where}: matches more than one oneOf branch"]
     found: list[str] = []
     kind = schema.get("type")
     if kind and not _TYPES[kind](value):

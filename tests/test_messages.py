@@ -445,3 +445,36 @@ def test_api_flags_agree(run, server):
     assert server.requests[-1]["path"] == "/v1/responses"
     r = run("chat", "--api", "messages", "--responses-api", "--prompt", "x")
     assert r.code == 2 and "--responses-api means --api responses" in r.err
+
+
+def test_stream_cut_midway_keeps_printed_text_and_fails(run, server):
+    message = {"id": "m", "model": "x", "content": [{"type": "text", "text": "Hello wor ld"}], "usage": USAGE}
+    message.update(stop_reason="end_turn", stop_sequence=None)
+    server.queue("/v1/messages", {"sse": stream_events(message), "cut_after": 5})
+    r = run("chat", "--api", "messages", "--stream", "--prompt", "x")
+    assert r.code == 1 and r.out == "Hello wor\n" and "stream" in r.err
+
+
+@pytest.mark.parametrize("stream", [[], ["--stream"]], ids=["plain", "stream"])
+def test_thinking_blocks_are_reasoning_not_content(run, server, stream):
+    message = {
+        "id": "m",
+        "type": "message",
+        "role": "assistant",
+        "model": "anthropic-claude-haiku-4.5",
+        "content": [{"type": "thinking", "thinking": "Let me see."}, {"type": "text", "text": "42"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": USAGE,
+    }
+    events = stream_events({**message, "content": message["content"][1:]})
+    thinking = [
+        ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {"type": "thinking"}}),
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 1, "delta": {"type": "thinking_delta", "thinking": "Let me see."}},
+        ),
+    ]
+    server.queue("/v1/messages", {"sse": events[:2] + thinking + events[2:]} if stream else {"json": message})
+    data = run("chat", "--api", "messages", "--prompt", "x", "--json", *stream).json()
+    assert data["content"] == "42" and data["reasoning"] == "Let me see."
