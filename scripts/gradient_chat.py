@@ -44,7 +44,9 @@ def build_parser() -> cli.ArgumentParser:
         type=cli.non_empty,
         help="continue a stored response; implies --responses-api",
     )
-    parser.add_argument("--temperature", type=cli.temperature, help="sampling temperature, 0 to 2")
+    parser.add_argument(
+        "--temperature", type=cli.temperature, help="sampling temperature, 0 to 2 (0 to 1 with --api messages)"
+    )
     parser.add_argument("--max-tokens", type=cli.positive_int, help="cap on generated tokens (a positive integer)")
     parser.add_argument("--stream", action="store_true", help="print the reply as it arrives (server-sent events)")
     parser.add_argument("--cache-dir", help="pricing cache folder for the cost estimate (env GRADIENT_CACHE_DIR)")

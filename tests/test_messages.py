@@ -211,10 +211,12 @@ def test_conversation_from_stdin(run, server):
         ("none", None),
     ],
 )
-def test_tool_choice(run, server, tmp_path, choice, expected):
+@pytest.mark.parametrize("stream", [[], ["--stream"]], ids=["plain", "stream"])
+def test_tool_choice(run, server, tmp_path, choice, expected, stream):
     tools = write(tmp_path, "tools.json", [WEATHER_TOOL, {"name": "get_time", "parameters": {"type": "object"}}])
-    r = run("chat", "--api", "messages", "--tools", tools, "--tool-choice", choice, "--prompt", "hi")
+    r = run("chat", "--api", "messages", "--tools", tools, "--tool-choice", choice, "--prompt", "hi", *stream)
     assert r.code == 0
+    assert r.out == ("echo: hi\n" if choice == "none" else 'get_weather {"city": "sample city"}\n')
     body = sent(server)
     assert body.get("tool_choice") == expected
     assert ("tools" in body) is (choice != "none")
