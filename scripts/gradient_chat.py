@@ -104,10 +104,8 @@ def _choose_api(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
         what = f"--api {api}" if args.api or not args.image else f"--image ({IMAGE_API_ONLY})"
         parser.error(f"--agent-url: an agent takes Chat Completions only, not {what}")
     if agent:
-        import gradient_http as net
-
         try:
-            agent = net.agent_endpoint(agent)
+            agent = agent_endpoint(agent)
         except ValueError as exc:
             parser.error(str(exc))
     if args.top_k is not None and api != "messages":
@@ -121,6 +119,25 @@ def _choose_api(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
     if given and api != "messages":  # PROVISIONAL until issue 11 brings them to chat and responses
         parser.error(f"{given[0]} is not wired to --api {api} on this branch yet (issue 11); use --api messages")
     return api, agent
+
+
+def agent_endpoint(text: str) -> str:
+    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
+    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
+    from urllib.parse import urlsplit
+
+    import gradient_http as net
+
+    url = text.strip() if "://" in text else "https://" + text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
+    if parts.scheme != "https" and not net.is_loopback(parts.hostname):
+        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
+    url = url.rstrip("/")
+    for suffix in ("/api/v1", "/api"):
+        url = url[: -len(suffix)] if url.endswith(suffix) else url
+    return url + "/api/v1/chat/completions?agent=true"
 
 
 def _conversation(parser: cli.ArgumentParser, args) -> list[dict] | None:

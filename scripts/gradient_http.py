@@ -78,23 +78,6 @@ def api_key(url: str, key_env: str | None = None) -> str:
     return key
 
 
-def agent_endpoint(text: str) -> str:
-    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
-    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
-    from urllib.parse import urlsplit
-
-    url = text.strip() if "://" in text else "https://" + text.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
-    if parts.scheme != "https" and not is_loopback(parts.hostname):
-        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
-    url = url.rstrip("/")
-    for suffix in ("/api/v1", "/api"):
-        url = url[: -len(suffix)] if url.endswith(suffix) else url
-    return url + "/api/v1/chat/completions?agent=true"
-
-
 # ---------------------------------------------------------------- HTTP
 
 
@@ -175,8 +158,7 @@ def api_request(
 ):
     """Send one API request and return the successful response (or None with --dry-run).
 
-    `url` replaces the base URL + path, and `key_env` names the one variable its key comes from
-    (an agent endpoint and GRADIENT_AGENT_KEY); the model key is then never read.
+    `url` replaces base URL + path; its key comes from the variable `key_env` only (an agent's key).
     Every failure becomes a CliError naming status, server message and request id.
     """
     url = url or base_url(args, parser) + path
