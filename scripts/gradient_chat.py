@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Chat with a Gradient model: Chat Completions by default, the Responses API on request."""
+"""Chat with a Gradient model: Chat Completions by default, the Responses or Messages API on request,
+or a DigitalOcean agent at its own URL."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import gradient_boot  # noqa: E402, F401  (bytecode where Python writes none bes
 import gradient_cli as cli  # noqa: E402
 
 DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it
+MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # gradient_messages.DEFAULT_MODEL, likewise
+AGENT_MODEL = "agent"  # an agent chooses its own model; the field is required, so something is sent
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # gradient_llm's, likewise
 MAX_STOP = 4
+IMAGE_API_ONLY = "DigitalOcean's contract takes images only on the Messages API (--api messages)"
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -20,10 +24,17 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--prompt", help="the prompt; '-' reads stdin (piped stdin is read when omitted)")
     parser.add_argument("--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 file")
     parser.add_argument(
-        "--model", type=cli.non_empty, default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+        "--model",
+        type=cli.non_empty,
+        help=f"model id (default {DEFAULT_MODEL}; {MESSAGES_MODEL} with --api messages)",
     )
     parser.add_argument("--system", help="system prompt (instructions with --responses-api)")
-    parser.add_argument("--responses-api", action="store_true", help="use POST /responses instead of /chat/completions")
+    parser.add_argument(
+        "--api",
+        choices=("chat", "responses", "messages"),
+        help="chat: /chat/completions (default); responses: /responses; messages: Anthropic's /messages",
+    )
+    parser.add_argument("--responses-api", action="store_true", help="same as --api responses")
     parser.add_argument(
         "--cache",
         action="store_true",
@@ -35,7 +46,9 @@ def build_parser() -> cli.ArgumentParser:
         type=cli.non_empty,
         help="continue a stored response; implies --responses-api",
     )
-    parser.add_argument("--temperature", type=cli.temperature, help="sampling temperature, 0 to 2")
+    parser.add_argument(
+        "--temperature", type=cli.temperature, help="sampling temperature, 0 to 2 (0 to 1 with --api messages)"
+    )
     parser.add_argument("--max-tokens", type=cli.positive_int, help="cap on generated tokens (a positive integer)")
     parser.add_argument("--stream", action="store_true", help="print the reply as it arrives (server-sent events)")
     parser.add_argument(
@@ -56,6 +69,18 @@ def build_parser() -> cli.ArgumentParser:
     parser.add_argument("--seed", type=whole_number, help="seed for best-effort determinism (Chat Completions only)")
     parser.add_argument("--reasoning-effort", choices=REASONING_EFFORTS, help="effort for reasoning models")
     parser.add_argument("--cache-dir", help="pricing cache folder for the cost estimate (env GRADIENT_CACHE_DIR)")
+    parser.add_argument(
+        "--image",
+        action="append",
+        metavar="PATH",
+        help="attach a JPEG, PNG, GIF or WebP file (<= 5 MB; repeat up to 20); implies --api messages",
+    )
+    parser.add_argument("--top-k", type=cli.non_negative_int, help="sample from the top K tokens (--api messages)")
+    parser.add_argument(
+        "--agent-url",
+        metavar="URL",
+        help="chat with a DigitalOcean agent at this URL (env GRADIENT_AGENT_URL; key from GRADIENT_AGENT_KEY)",
+    )
     return parser
 
 
@@ -76,16 +101,59 @@ def whole_number(text: str) -> int:
     return int(cli.number(text, int))
 
 
-def check_flags(parser: cli.ArgumentParser, args) -> None:
-    """What needs no file read: refused before anything is loaded or sent."""
+def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
+    """(api, agent URL or None); what needs no file read is refused here, before anything is loaded or sent."""
+    responses_only = [
+        f for f, on in (("--cache", args.cache), ("--previous-response-id", args.previous_response_id)) if on
+    ]
+    api = args.api or ("responses" if args.responses_api or responses_only else "messages" if args.image else "chat")
+    if args.responses_api and api != "responses":
+        parser.error(f"--responses-api means --api responses, not --api {api}")
+    if responses_only and api != "responses":
+        parser.error(f"{responses_only[0]} needs the Responses API, not --api {api}")
+    if args.image and api != "messages":
+        parser.error(f"--image: {IMAGE_API_ONLY}, not --api {api}")
+    agent = args.agent_url or (os.environ.get("GRADIENT_AGENT_URL") if api == "chat" else None)
+    if agent and (api != "chat" or args.image):
+        what = f"--api {api}" if args.api or not args.image else f"--image ({IMAGE_API_ONLY})"
+        parser.error(f"--agent-url: an agent takes Chat Completions only, not {what}")
+    if agent:
+        try:
+            agent = agent_endpoint(agent)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if args.top_k is not None and api != "messages":
+        parser.error("--top-k exists only on the Messages API (--api messages)")
+    if args.seed is not None and api == "messages":
+        parser.error("--seed: the Messages API has no seed")
+    if args.seed is not None and api == "responses":
+        parser.error("--seed is not part of the Responses API; drop it or use Chat Completions")
     if args.stop and len(args.stop) > MAX_STOP:
         parser.error(f"--stop can be given at most {MAX_STOP} times (the API takes up to {MAX_STOP} sequences)")
     if args.tool_choice and not args.tools:
         parser.error("--tool-choice needs --tools")
-    if args.seed is not None and args.responses_api:
-        parser.error("--seed is not part of the Responses API; drop it or use Chat Completions")
     if args.messages_file == "-" and args.prompt == "-":
         parser.error("--messages-file - and --prompt - cannot both read stdin")
+    return api, agent
+
+
+def agent_endpoint(text: str) -> str:
+    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
+    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
+    from urllib.parse import urlsplit
+
+    import gradient_http as net
+
+    url = text.strip() if "://" in text else "https://" + text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
+    if parts.scheme != "https" and not net.is_loopback(parts.hostname):
+        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
+    url = url.rstrip("/")
+    for suffix in ("/api/v1", "/api"):
+        url = url[: -len(suffix)] if url.endswith(suffix) else url
+    return url + "/api/v1/chat/completions?agent=true"
 
 
 def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
@@ -116,39 +184,63 @@ def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    args.responses_api = args.responses_api or args.cache or bool(args.previous_response_id)
-    check_flags(parser, args)
+    api, agent = check_flags(parser, args)
     messages = conversation(parser, args)
+    model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
     import gradient_http as net
     import gradient_llm as llm
 
-    tools = schema = None
+    schema_name = None
     try:
         tools = llm.load_tools(args.tools) if args.tools else None
         schema = llm.load_json_schema(args.json_schema) if args.json_schema else None
+        names = [tool["function"]["name"] for tool in tools or []]
+        if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
+            raise ValueError(
+                f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
+            )
+        if api == "messages":
+            import gradient_messages as msgs
+            from gradient_vision import load_images
+
+            path, body = msgs.build_request(
+                model,
+                messages,
+                images=load_images(args.image or []),
+                max_tokens=args.max_tokens,
+                temperature=args.temperature,
+                top_p=args.top_p,
+                top_k=args.top_k,
+                stop=args.stop,
+                reasoning_effort=args.reasoning_effort,
+                tools=tools,
+                choice=args.tool_choice,
+                json_schema=schema,
+                stream=args.stream,
+            )
+            schema_name = body["tool_choice"]["name"] if schema else None
+        else:
+            path, body = llm.build_request(
+                api,
+                model,
+                messages,
+                max_tokens=args.max_tokens,
+                temperature=args.temperature,
+                stream=args.stream,
+                store=args.cache,
+                previous_response_id=args.previous_response_id,
+                tools=tools,
+                tool_choice=args.tool_choice,
+                json_schema=schema,
+                stop=args.stop,
+                top_p=args.top_p,
+                seed=args.seed,
+                reasoning_effort=args.reasoning_effort,
+            )
     except ValueError as exc:
         parser.error(str(exc))
-    names = [tool["function"]["name"] for tool in tools or []]
-    if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
-        parser.error(f"--tool-choice {args.tool_choice!r} is not auto, none, required or a tool in --tools")
-    path, body = llm.build_request(
-        "responses" if args.responses_api else "chat",
-        args.model,
-        messages,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
-        stream=args.stream,
-        store=args.cache,
-        previous_response_id=args.previous_response_id,
-        tools=tools,
-        tool_choice=args.tool_choice,
-        json_schema=schema,
-        stop=args.stop,
-        top_p=args.top_p,
-        seed=args.seed,
-        reasoning_effort=args.reasoning_effort,
-    )
-    resp = net.api_request(args, parser, "POST", path, body, stream=args.stream)
+    target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
+    resp = net.api_request(args, parser, "POST", path, body, stream=args.stream, **target)
     if resp is None:  # --dry-run
         return 0
 
@@ -163,9 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.stream:
         import requests
 
-        parse_stream = llm.stream_responses if args.responses_api else llm.stream_chat
         try:
-            reply = parse_stream(resp, echo)
+            if api == "messages":
+                reply = msgs.stream_reply(resp, echo, schema_name)
+            else:
+                reply = (llm.stream_responses if api == "responses" else llm.stream_chat)(resp, echo)
         except (requests.exceptions.RequestException, OSError) as exc:
             stalled = "timed out" in str(exc).lower()
             why = f"no data for {args.timeout:g}s" if stalled else "the connection closed mid-way"
@@ -179,9 +273,12 @@ def main(argv: list[str] | None = None) -> int:
             resp.close()
     else:
         data = net.read_json(resp)
-        reply = llm.parse_responses(data) if args.responses_api else llm.parse_chat(data)
-    reply["model"] = reply["model"] or args.model
-    if schema:
+        if api == "messages":
+            reply = msgs.parse_reply(data, schema_name)
+        else:
+            reply = llm.parse_responses(data) if api == "responses" else llm.parse_chat(data)
+    reply["model"] = reply["model"] or model
+    if schema and api != "messages":  # the Messages API's forced tool call is its parsed reply already
         try:
             llm.add_parsed(reply)  # an unparsable reply exits 1 (invalid_json_output)
         except cli.CliError:
@@ -190,15 +287,16 @@ def main(argv: list[str] | None = None) -> int:
             raise
     import gradient_prices as prices
 
-    reply["cost"] = prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
+    # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
+    reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
 
     if args.json:
         cli.print_json(reply)
         return 0
-    if args.stream:
-        if (printed or not reply["tool_calls"]) and not "".join(printed).endswith("\n"):
+    if args.stream and printed:
+        if not "".join(printed).endswith("\n"):
             print()
-    elif reply["content"] or not reply["tool_calls"]:
+    elif reply["content"] or not reply["tool_calls"]:  # a forced --json-schema tool streams no text: print it now
         print(reply["content"], flush=True)
     import json
 

@@ -42,7 +42,7 @@ class CliError(Exception):
 
 def redact(text: str) -> str:
     """Remove the API key from anything we print, even if a server echoes it back."""
-    for name in ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY"):
+    for name in ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY", "GRADIENT_AGENT_KEY"):
         key = os.environ.get(name, "")
         if len(key) >= 4:
             text = text.replace(key, "***")

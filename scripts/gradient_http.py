@@ -28,6 +28,8 @@ RETRY_STATUSES = frozenset([408, 409, 429, *range(500, 600)])
 RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls back to backoff, as openai-python does
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
+AGENT_KEY_ENV = "GRADIENT_AGENT_KEY"
+AGENT_KEY_HELP = f"set {AGENT_KEY_ENV} to the agent's endpoint access key (the agent's Settings in the control panel)"
 
 # ---------------------------------------------------------------- config
 
@@ -55,8 +57,12 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def api_key(url: str) -> str:
-    key = (os.environ.get("GRADIENT_API_KEY") or os.environ.get("MODEL_ACCESS_KEY") or "").strip()
+def api_key(url: str, key_env: str | None = None) -> str:
+    """The model key, or with key_env the key in that variable only (the agent key: exit 2 if missing)."""
+    names = (key_env,) if key_env else ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY")
+    key = next((os.environ[n].strip() for n in names if os.environ.get(n, "").strip()), "")
+    if not key and key_env:
+        raise CliError(f"no agent key: {AGENT_KEY_HELP}", kind="missing_agent_key", exit_code=cli.EXIT_USAGE)
     if not key:
         raise CliError(f"no API key: {KEY_HELP}", kind="missing_api_key")
     from urllib.parse import urlsplit
@@ -130,12 +136,12 @@ def open_session(max_retries: int, pool_size: int = 10):
     return session
 
 
-def curl_command(method: str, url: str, body: Any = None) -> str:
+def curl_command(method: str, url: str, body: Any = None, key_env: str = "GRADIENT_API_KEY") -> str:
     """The request as a runnable curl command; the key stays a shell variable."""
     import json
     import shlex
 
-    parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", '"Authorization: Bearer $GRADIENT_API_KEY"']
+    parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", f'"Authorization: Bearer ${key_env}"']
     if body is not None:
         parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
     return " ".join(parts)
@@ -149,16 +155,19 @@ def api_request(
     body: Any = None,
     stream: bool = False,
     session=None,
+    url: str | None = None,
+    key_env: str | None = None,
 ):
     """Send one API request and return the successful response (or None with --dry-run).
 
+    `url` replaces base URL + path; its key comes from the variable `key_env` only (an agent's key).
     Every failure becomes a CliError naming status, server message and request id.
     """
-    url = base_url(args, parser) + path
+    url = url or base_url(args, parser) + path
     if getattr(args, "dry_run", False):
-        print(curl_command(method, url, body))
+        print(curl_command(method, url, body, key_env or "GRADIENT_API_KEY"))
         return None
-    key = api_key(url)
+    key = api_key(url, key_env)
     import requests
 
     session = session or open_session(args.max_retries)
@@ -177,8 +186,8 @@ def api_request(
     retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
-        err = _http_error(resp, request_id, len(retries) + 1)
-        if resp.status_code == 404 and isinstance(body, dict):
+        err = _http_error(resp, request_id, len(retries) + 1, AGENT_KEY_HELP if key_env else KEY_HELP)
+        if resp.status_code == 404 and isinstance(body, dict) and key_env is None:  # not for an agent
             suggest_model(err, body, args, parser, session)
         raise err
     return resp
@@ -234,13 +243,13 @@ def _transport_error(exc: Exception, url: str, args: argparse.Namespace) -> CliE
     return CliError(f"request to {host} failed: {type(exc).__name__}", kind="request_error")
 
 
-def _http_error(resp, request_id: str | None, attempts: int) -> CliError:
+def _http_error(resp, request_id: str | None, attempts: int, key_help: str = KEY_HELP) -> CliError:
     body = read_body(resp, cap=64 * 1024, strict=False)
     message, kind = summarise_error_body(body, resp.headers.get("content-type", ""))
     if not message:
         message = resp.reason or "request failed"
     if resp.status_code == 401:
-        message = f"{message}; check your key: {KEY_HELP}"
+        message = f"{message}; check your key: {key_help}"
     return CliError(
         message,
         kind=kind or _status_kind(resp.status_code),

@@ -50,6 +50,7 @@ MODELS = [
     {"id": "openai-gpt-oss-20b", "object": "model", "created": 1754438400, "owned_by": "openai"},
     {"id": "llama3.3-70b-instruct", "object": "model", "created": 1733356800, "owned_by": "meta"},
     {"id": "anthropic-claude-sonnet-4", "object": "model", "created": 1747872000, "owned_by": "anthropic"},
+    {"id": "anthropic-claude-haiku-4.5", "object": "model", "created": 1760486400, "owned_by": "anthropic"},
     {"id": "deepseek-r1-distill-llama-70b", "object": "model", "created": 1737504000, "owned_by": "deepseek"},
     {"id": "openai-gpt-image-1", "object": "model", "created": 1745366400, "owned_by": "openai"},
 ]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from spec_messages import messages_request_problems
+
 REASONING_EFFORTS = {"none", "minimal", "low", "medium", "high", "xhigh"}
 ROLES_CHAT = {"system", "developer", "user", "assistant", "tool"}
 ROLES_RESPONSES = {"user", "assistant", "system", "tool", "developer"}
@@ -338,6 +340,7 @@ CHECKS: dict[str, Callable[[Any], list[str]]] = {
     "/v1/chat/completions": check_chat_request,
     "/v1/responses": check_responses_request,
     "/v1/images/generations": check_image_request,
+    "/v1/messages": messages_request_problems,
 }
 
 

@@ -208,7 +208,7 @@ def test_tool_choice_none_gets_a_text_answer(run, server, tools_file, api):
         ([], [], "non-empty JSON array"),
         ("[{not json", [], "is not valid JSON"),
         (None, [], "cannot read --tools file"),
-        ([WEATHER], ["--tool-choice", "get_time"], "not auto, none, required or a tool in --tools"),
+        ([WEATHER], ["--tool-choice", "get_time"], "no tool of that name in --tools (or auto, none, required)"),
     ],
 )
 def test_bad_tools_exit_2_and_send_nothing(run, server, tmp_path, tools, extra, words):
