@@ -24,6 +24,7 @@ def test_top_level_layout():
     top = {p.split("/")[0] for p in tracked}
     assert top <= {
         "SKILL.md",
+        "references",
         "scripts",
         "tests",
         "snapshots",
