@@ -43,7 +43,30 @@ def build_parser() -> cli.ArgumentParser:
     add_line_defaults(run)
     run.add_argument("--max-cost", type=cli.positive_float, metavar="USD", help="stop starting requests at this cost")
     run.add_argument("--cache-dir", help="pricing cache folder for cost estimates (env GRADIENT_CACHE_DIR)")
+
+    submit = sub("submit", "hand a JSONL file to DigitalOcean Batch Inference (OpenAI and Anthropic models)")
+    submit.add_argument("input", metavar="INPUT", help="JSONL file of prompts (same formats as run), or '-'")
+    add_line_defaults(submit)
+    submit.add_argument("--wait", action="store_true", help="poll until the batch ends, then download the results")
+    submit.add_argument("--output", metavar="OUT", help="results JSONL with --wait (default BATCH_ID.results.jsonl)")
+    submit.add_argument("--cache-dir", help="pricing cache folder for cost estimates (env GRADIENT_CACHE_DIR)")
+    for name, text in (("status", "show a batch's status and request counts"), ("cancel", "cancel a batch")):
+        sub(name, text).add_argument("batch_id", metavar="ID", type=batch_id, help="batch id")
+    results = sub("results", "download a finished batch's results as run's result lines")
+    results.add_argument("batch_id", metavar="ID", type=batch_id, help="batch id")
+    results.add_argument("--output", metavar="OUT", help="results JSONL (default BATCH_ID.results.jsonl)")
+    results.add_argument("--cache-dir", help="pricing cache folder for cost estimates (env GRADIENT_CACHE_DIR)")
+    sub("list", "list recent batches, newest first")
     return parser
+
+
+def batch_id(text: str) -> str:
+    """Batch ids are UUIDs in the spec; anything else is a usage error, not a 404."""
+    import re
+
+    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", text.strip()):
+        raise cli.argparse.ArgumentTypeError(f"not a batch id (a UUID): {text!r}")
+    return text.strip().lower()
 
 
 def add_line_defaults(parser: cli.ArgumentParser) -> None:
@@ -68,7 +91,9 @@ def line_defaults(args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    return {"run": cmd_run}[args.command](args.parser, args)
+    commands = {"run": cmd_run, "submit": cmd_submit, "status": cmd_status, "cancel": cmd_cancel}
+    commands.update({"results": cmd_results, "list": cmd_list})
+    return commands[args.command](args.parser, args)
 
 
 # ---------------------------------------------------------------- run
@@ -104,7 +129,7 @@ def cmd_run(parser, args) -> int:
 
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
     limiter = runner.Limiter(args.concurrency, args.max_cost)
-    progress = runner.Progress(info["count"], len(finished), PROG)
+    progress = runner.Progress(info["count"], len(finished), PROG, show=not args.json)
     writer = jl.ResultWriter(output)
     spent: list[float] = []
 
@@ -145,6 +170,142 @@ def cmd_run(parser, args) -> int:
         "output": output,
     }
     return finish(args, summary, limiter.stopped == "budget")
+
+
+# ---------------------------------------------------------------- submit, status, results, cancel, list
+
+
+def cmd_submit(parser, args) -> int:
+    import tempfile
+
+    import gradient_batchapi as api
+    import gradient_files as files
+    import gradient_http as net
+    import gradient_jobs as jl
+
+    if args.output:
+        files.check_output_arg(parser, args.output)
+    source = jl.open_input(args.input)
+    defaults = line_defaults(args)
+    info = jl.scan(source, defaults)
+    if info["count"] > api.MAX_LINES:
+        raise jl.bad_input(f"{info['count']} lines is over the batch limit of {api.MAX_LINES:,} lines; split the input")
+    provider, endpoint = api.choose(info["models"], info["apis"])
+    with tempfile.NamedTemporaryFile(prefix="gradient-batch-", suffix=".jsonl") as staged:
+        api.write_provider_file(source, defaults, provider, staged)
+        if args.dry_run:
+            base = net.base_url(args, parser)
+            print(net.curl_command("POST", base + "/batches/files", {"file_name": upload_name(args.input)}))
+            return 0
+        session = net.open_session(args.max_retries)
+        file_id = api.upload(args, parser, session, staged.name, upload_name(args.input))
+    batch = api.create(args, parser, session, file_id, provider, endpoint)
+    bid = net.require(batch, "batch_id")
+    if not args.wait:
+        if args.json:
+            shown = {"batch_id": bid, "status": batch.get("status"), "provider": provider, "endpoint": endpoint}
+            cli.print_json({**shown, "total": info["count"]})
+        else:
+            print(bid)
+        cli.note(f"submitted {info['count']} requests; next: {PROG} status {bid}, then {PROG} results {bid}")
+        return 0
+    if not args.json:
+        cli.note(f"submitted batch {bid} ({info['count']} requests); waiting (Ctrl-C stops waiting, not the batch)")
+    batch = api.wait(args, parser, session, bid)
+    return download(args, parser, session, bid, batch.get("status"))
+
+
+def upload_name(path: str) -> str:
+    """A file name the spec accepts: at least 7 characters, ending in .jsonl."""
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", os.path.basename(path) if path != "-" else "stdin")
+    name = re.sub(r"(?i)\.jsonl$", "", stem).strip(".") + ".jsonl"
+    return name if len(name) >= 7 else "batch-" + name
+
+
+def cmd_results(parser, args) -> int:
+    import gradient_files as files
+    import gradient_http as net
+
+    if args.output:
+        files.check_output_arg(parser, args.output)
+    if args.dry_run:
+        print(net.curl_command("GET", net.base_url(args, parser) + f"/batches/{args.batch_id}/results"))
+        return 0
+    return download(args, parser, net.open_session(args.max_retries), args.batch_id, None)
+
+
+def download(args, parser, session, bid: str, status: str | None) -> int:
+    """Results to OUT as run's lines: appended whole, an id already ok there is not written again."""
+    import gradient_batchapi as api
+    import gradient_jobs as jl
+
+    links = api.result_urls(args, parser, session, bid)
+    output = args.output or f"{bid}.results.jsonl"
+    already = {i for i, ok in jl.read_results(output).items() if ok}
+    writer, costs, counts, spent = jl.ResultWriter(output), CostBook(args.cache_dir), [0, 0, 0], []
+    try:
+        for key, what in (("output_file_url", "output file"), ("error_file_url", "error file")):
+            for raw in api.file_lines(links[key], what, args.timeout) if links.get(key) else ():
+                line = api.normalise(raw, costs)
+                if line["id"] in already:
+                    counts[2] += 1
+                    continue
+                writer.write(line)
+                counts[0 if line["ok"] else 1] += 1
+                if line.get("cost"):
+                    spent.append(line["cost"])
+    finally:
+        writer.close()
+    summary = {"batch_id": bid, "status": status, "total": sum(counts), "ok": counts[0], "failed": counts[1]}
+    summary.update({"skipped": counts[2], "seconds": None, "output": output})
+    summary["cost_usd"] = round(sum(spent), 8) if spent else None  # at serverless prices; batch bills less
+    return finish(args, summary)
+
+
+def cmd_status(parser, args) -> int:
+    return show_batch(parser, args, "GET", f"/batches/{args.batch_id}")
+
+
+def cmd_cancel(parser, args) -> int:
+    return show_batch(parser, args, "POST", f"/batches/{args.batch_id}/cancel")
+
+
+def show_batch(parser, args, method: str, path: str) -> int:
+    import gradient_batchapi as api
+    import gradient_http as net
+
+    if args.dry_run:
+        print(net.curl_command(method, net.base_url(args, parser) + path))
+        return 0
+    batch = api.get(args, parser, net.open_session(args.max_retries), path, method)
+    if args.json:
+        cli.print_json(batch)
+    else:
+        print(f"{batch.get('batch_id')}  {api.progress_text(batch)}")
+    return 0
+
+
+def cmd_list(parser, args) -> int:
+    import gradient_batchapi as api
+    import gradient_http as net
+
+    if args.dry_run:
+        print(net.curl_command("GET", net.base_url(args, parser) + "/batches"))
+        return 0
+    batches = net.require(api.get(args, parser, net.open_session(args.max_retries), "/batches"), "data")
+    if args.json:
+        cli.print_json({"batches": batches})
+        return 0
+    rows = []
+    for b in batches:
+        counts = b.get("request_counts") or {}
+        done = f"{counts.get('completed') or 0}/{counts.get('total') or 0}"
+        rows.append([b.get("batch_id"), b.get("status"), b.get("provider"), b.get("endpoint") or "-", done])
+        rows[-1] += [counts.get("failed") or 0, b.get("created_at")]
+    cli.print_table(rows, ["batch_id", "status", "provider", "endpoint", "done", "failed", "created_at"])
+    return 0
 
 
 def finish(args, summary: dict, budget_reached: bool = False) -> int:

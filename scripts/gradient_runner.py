@@ -155,13 +155,14 @@ def run_all(
 
 
 class Progress:
-    """A tqdm bar on a terminal; otherwise a plain line on stderr at most every few seconds."""
+    """A tqdm bar on a terminal; otherwise a plain line on stderr at most every few seconds; nothing
+    with show=False (--json, where stderr carries only an error object)."""
 
-    def __init__(self, total: int, skipped: int, prog: str) -> None:
-        self.total, self.ok, self.failed, self.prog = total, 0, 0, prog
+    def __init__(self, total: int, skipped: int, prog: str, show: bool = True) -> None:
+        self.total, self.ok, self.failed, self.prog, self.show = total, 0, 0, prog, show
         self.started = self.last = time.monotonic()
         self.bar = None
-        if sys.stderr.isatty():
+        if show and sys.stderr.isatty():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=skipped, unit="req", file=sys.stderr, dynamic_ncols=True)
@@ -176,7 +177,7 @@ class Progress:
             if self.bar is not None:
                 self.bar.set_postfix(ok=self.ok, failed=self.failed, refresh=False)
                 self.bar.update(1)
-            elif time.monotonic() - self.last >= PROGRESS_EVERY:
+            elif self.show and time.monotonic() - self.last >= PROGRESS_EVERY:
                 self.last = time.monotonic()
                 rate = (self.ok + self.failed) / max(1e-9, self.last - self.started)
                 eta = (self.total - self.done) / rate if rate else 0

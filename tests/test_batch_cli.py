@@ -18,10 +18,13 @@ def subcommands() -> list[str]:
 
 
 def test_subcommands_are_listed():
-    assert "run" in subcommands()
+    assert subcommands() == ["run", "submit", "status", "cancel", "results", "list"]
 
 
-@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["run"], ["run", "x", "--concurrency", "0"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["run", "--help"], ["run"], ["run", "x", "--concurrency", "0"], ["submit", "--help"], ["status", "x"]],
+)
 def test_help_and_usage_errors_load_only_the_cli_helper(args, imported_modules):
     floor, _ = imported_modules("-c", "import argparse; argparse.ArgumentParser().print_help()")
     proc = subprocess.run([sys.executable, "-X", "importtime", BATCH, *args], capture_output=True, text=True)
