@@ -9,6 +9,10 @@
     python3 tests/bench/batch_figures.py [--rounds N]      # on its own
     run_batch_figures(record, interleave, med, server_factory, rounds)   # from bench.py
 
+From bench.py: `record`, `interleave` and `med` are bench.py's own helpers; `server_factory()` returns a
+started FakeGradient that this function may wrap with fake_batch.Throttle (give it a fresh one; the
+caller stops it). B1/B2 take about a minute per round on 2 cores (xargs starts 200 processes).
+
 Timings are medians of interleaved runs (A, B, A, B ...); everything talks to a loopback fake.
 """
 
@@ -187,7 +191,7 @@ def _record(figure: str, ours: float, baseline: float | None, target: float, uni
         ratio = ours / baseline
         status = "PASS" if ratio <= target else "MISS"
         print(
-            f"  -> {figure}: ours {ours:.0f} ms, floor {baseline:.0f} ms, ratio {ratio:.2f}x (target {target}x) {status}"
+            f"  -> {figure}: ours {ours:.0f} ms, baseline {baseline:.0f} ms, ratio {ratio:.2f}x (target {target}x) {status}"
         )
     else:
         status = "PASS" if ours <= target else "MISS"
