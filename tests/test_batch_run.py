@@ -285,3 +285,40 @@ def test_max_cost_with_an_unpriced_model_exits_2_before_sending(batch, fake, tmp
     src = write_lines(tmp_path / "in.jsonl", [{"id": "a", "prompt": "x", "model": "anthropic-claude-sonnet-4"}])
     r = batch("run", str(src), "--max-cost", "1")
     assert r.code == 2 and "anthropic-claude-sonnet-4" in r.err and fake.requests == []
+
+
+# ---------------------------------------------------------------- progress
+
+
+def test_a_terminal_gets_a_tqdm_bar_and_the_summary(fake, tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    src = write_lines(tmp_path / "in.jsonl", prompts(5))
+    env = {**os.environ, "GRADIENT_API_KEY": API_KEY, "GRADIENT_BASE_URL": fake.url, "NO_PROXY": "*"}
+    env["GRADIENT_CACHE_DIR"] = str(tmp_path / "cache")
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a real terminal has a size
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "gradient_batch.py"), "run", str(src)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=30) == 0
+    shown = b"".join(chunks).decode(errors="replace")
+    assert "5/5" in shown and "req/s" in shown and "ok=5" in shown  # tqdm's bar with our counts
+    assert "5 ok, 0 failed, 0 skipped" in shown

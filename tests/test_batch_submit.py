@@ -116,15 +116,16 @@ def test_submit_wait_openai_chat_normalises_results_and_keeps_failed_lines(batch
 
 
 def test_submit_wait_openai_responses(batch, fake, tmp_path):
-    src = write_lines(tmp_path / "jobs.jsonl", MIXED[:2])
-    r = batch("submit", str(src), "--wait", "--responses-api", "--output", "res.jsonl")
-    assert r.code == 0, r.err
+    src = write_lines(tmp_path / "jobs.jsonl", MIXED)
+    r = batch("submit", str(src), "--wait", "--responses-api", "--output", "res.jsonl", "--json")
+    assert r.code == 1 and (r.json()["ok"], r.json()["failed"]) == (2, 2)
     assert {line["url"] for line in uploaded(fake)} == {"/v1/responses"}
     assert uploaded(fake)[1]["body"]["instructions"] == "be brief"
     create = next(req for req in fake.requests if req["path"] == "/v1/batches" and req["method"] == "POST")
     assert create["body"]["endpoint"] == "/v1/responses"
     out = results(tmp_path / "res.jsonl")
     assert out["b"]["content"] == "echo: second" and out["b"]["usage"]["output_tokens"] == 6
+    assert out["bad"]["error"]["status"] == 400 and out["late"]["error"]["type"] == "batch_expired"
     assert_key_only_to_the_api(fake)
 
 
