@@ -204,7 +204,12 @@ def result_urls(args, parser, session, batch_id: str) -> dict[str, Any]:
             raise
         links = {"result_available": False}
     if not links.get("result_available"):
-        status = get(args, parser, session, f"/batches/{batch_id}").get("status")
+        batch = get(args, parser, session, f"/batches/{batch_id}")
+        status = batch.get("status")
+        if status in TERMINAL and status != "completed":  # waiting will not help; a completed one may lag
+            errors = [e.get("message") for e in batch.get("errors") or [] if isinstance(e, dict)]
+            why = f": {errors[0]}" if errors and errors[0] else ""
+            raise CliError(f"batch {batch_id} ended {status} with no results{why}", kind="no_results")
         raise CliError(
             f"the results of batch {batch_id} are not ready yet (status {status}); "
             f"check with gradient-batch status {batch_id}",

@@ -187,7 +187,7 @@ def test_submit_prints_the_id_and_the_next_command(batch, fake, tmp_path):
 
 
 def test_status_results_before_and_after_completion_cancel_and_list(batch, fake, tmp_path):
-    fake.batch.reset(steps=3)
+    fake.batch.reset(steps=4)  # the 4th GET of the batch completes it
     src = write_lines(tmp_path / "jobs.jsonl", MIXED[:2])
     bid = batch("submit", str(src)).out.strip()
 
@@ -284,3 +284,12 @@ def test_an_expired_upload_url_gets_a_new_file_intent(batch, fake, tmp_path):
     assert [req["path"] for req in fake.requests].count("/v1/batches/files") == 2
     assert [req["method"] for req in fake.storage.requests] == ["PUT", "PUT"]
     assert "asking for a new one" in r.err
+
+
+def test_a_batch_that_ended_without_results_says_so(batch, fake, tmp_path):
+    fake.batch.reset(steps=5)
+    src = write_lines(tmp_path / "jobs.jsonl", MIXED[:1])
+    bid = batch("submit", str(src)).out.strip()
+    fake.batch.batches[bid].update(status="failed", errors=[{"code": "invalid_input_file", "message": "Line 1: bad"}])
+    r = batch("results", bid)
+    assert r.code == 1 and "ended failed with no results: Line 1: bad" in r.err
