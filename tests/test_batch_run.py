@@ -85,12 +85,34 @@ def test_200_prompts_each_once_with_its_own_answer_within_concurrency(batch, fak
 def test_cap_of_4_with_concurrency_16_fails_no_line(batch, fake, tmp_path):
     fake.throttle.reset(latency=0.02, cap=4, retry_after="1")
     src = write_lines(tmp_path / "in.jsonl", prompts(40))
-    r = batch("run", str(src), "--concurrency", "16", "--max-retries", "0")
+    started = time.monotonic()
+    r = batch("run", str(src), "--concurrency", "16", "--max-retries", "0", "--verbose")
     assert r.code == 0, r.err
     lines = results(tmp_path / "in.results.jsonl")
     assert len(lines) == 40 and all(line["ok"] for line in lines)
     assert fake.throttle.rejected > 0  # the cap was hit, and 429s did not count against --max-retries
-    assert fake.throttle.max_inflight <= 4
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1 was waited out, not hammered
+    assert "in-flight limit lowered to 8" in r.err
+    assert fake.throttle.rejected < 40  # fewer in flight after a 429, not 12 retries of every burst
+
+
+def test_the_in_flight_limit_halves_on_429_and_grows_back_with_successes():
+    sys.path.insert(0, str(SCRIPTS))
+    import gradient_runner
+
+    limiter = gradient_runner.Limiter(16)
+    limiter.rate_limited()
+    limiter.rate_limited()  # a burst of 429s within the cool-down counts once
+    assert limiter.limit == 8
+    limiter.last_cut -= gradient_runner.DECREASE_COOLDOWN
+    limiter.rate_limited()
+    assert limiter.limit == 4
+    for _ in range(4):
+        limiter.succeeded()
+    assert 4.9 < limiter.limit < 5.1  # +1 per round of successes
+    for _ in range(500):
+        limiter.succeeded()
+    assert limiter.limit == 16  # never above --concurrency
 
 
 # ---------------------------------------------------------------- failures, retries, resume
