@@ -9,6 +9,10 @@ from __future__ import annotations
 from gradient_cli import CliError, debug
 from gradient_http import is_loopback, read_body
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 MAX_REDIRECTS = 5
 
 
@@ -36,19 +40,49 @@ def download(url: str, what: str, timeout: float, cap: int, media: str | tuple[s
 def download_file(
     url: str, what: str, timeout: float, cap: int, media: str | tuple[str, ...] = "image"
 ) -> tuple[bytes, str]:
-    """GET a file URL without the API key, following a few redirects, capped while reading.
+    """GET a file URL without the API key, capped while reading; (bytes, content type).
 
     `what` names the file in errors ("image 2"). The content type must start with one of `media`:
     "image" means image/*, a full type such as "application/octet-stream" means itself.
-    Returns (bytes, content type).
     """
+    accepted = (media,) if isinstance(media, str) else tuple(media)
+    prefixes = tuple(m if "/" in m else f"{m}/" for m in accepted)
+    resp = open_url(url, what, timeout, ", ".join(m if "/" in m else f"{m}/*" for m in accepted))
+    try:
+        ctype = resp.headers.get("content-type", "").strip().lower()
+        if not ctype.startswith(prefixes):
+            first = accepted[0]
+            article = "an" if first[0] in "aeiou" else "a"
+            kind = f"not_{article}_{first}" if isinstance(media, str) else f"not_{first.split('/')[0]}"
+            raise CliError(f"{what}: the URL returned {ctype or 'no content type'}, not {article} {first}", kind=kind)
+        try:
+            return read_body(resp, cap=cap), ctype  # checks Content-Length, then the cap while reading
+        except CliError as err:
+            err.message = f"{what}: {err.message}"
+            raise
+    finally:
+        resp.close()
+
+
+def download_lines(url: str, what: str, timeout: float, cap: int) -> Iterator[bytes]:
+    """The non-blank lines of a text file at a URL (a batch's results), streamed, without the key, capped."""
+    resp = open_url(url, what, timeout, "*/*")
+    with resp:
+        size = 0
+        for raw in resp.iter_lines(chunk_size=64 * 1024):
+            size += len(raw) + 1
+            if size > cap:
+                raise CliError(f"{what}: larger than the {cap // (1024 * 1024)} MiB cap", kind="response_too_large")
+            if raw.strip():
+                yield raw
+
+
+def open_url(url: str, what: str, timeout: float, accept: str):
+    """The streamed response to GET url without the key; each redirect is checked before it is followed."""
     from urllib.parse import urljoin, urlsplit
 
     import requests
 
-    accepted = (media,) if isinstance(media, str) else tuple(media)
-    prefixes = tuple(m if "/" in m else f"{m}/" for m in accepted)
-    accept = ", ".join(m if "/" in m else f"{m}/*" for m in accepted)
     headers = {"User-Agent": "gradient-inference/0.1", "Accept": accept}
     for _hop in range(MAX_REDIRECTS + 1):
         check_download_url(url, what)
@@ -64,21 +98,8 @@ def download_file(
             url = urljoin(url, resp.headers["location"])
             resp.close()
             continue
-        break
-    else:
-        raise CliError(f"{what}: too many redirects downloading it", kind="download_error")
-    try:
         if resp.status_code >= 400:
-            raise CliError(f"download from {host} failed", kind="download_error", status=resp.status_code)
-        ctype = resp.headers.get("content-type", "").strip().lower()
-        if not ctype.startswith(prefixes):
-            first = accepted[0]
-            article = "an" if first[0] in "aeiou" else "a"
-            kind = f"not_{article}_{first}" if isinstance(media, str) else f"not_{first.split('/')[0]}"
-            raise CliError(f"the URL returned {ctype or 'no content type'}, not {article} {first}", kind=kind)
-        return read_body(resp, cap=cap), ctype  # checks Content-Length, then the cap while reading
-    except CliError as err:  # one place names the file for every download failure
-        err.message = f"{what}: {err.message}"
-        raise
-    finally:
-        resp.close()
+            resp.close()
+            raise CliError(f"{what}: download from {host} failed", kind="download_error", status=resp.status_code)
+        return resp
+    raise CliError(f"{what}: too many redirects downloading it", kind="download_error")

@@ -109,11 +109,11 @@ def _backoff_retry_class():
     return LoggedRetry
 
 
-def open_session(max_retries: int, pool_size: int = 10):
+def open_session(max_retries: int, pool_size: int | None = None, retry_429: bool = True):
     """One requests.Session per run, retrying what is safe to retry.
 
-    `pool_size`: connections kept per host; raise it to the number of threads sharing the session.
-    """
+    `pool_size`: connections kept per host (requests' default is 10), sized to a batch's concurrency.
+    `retry_429=False` leaves 429s to the caller (gradient-batch lowers its concurrency instead)."""
     import requests
     from requests.adapters import HTTPAdapter
 
@@ -124,12 +124,13 @@ def open_session(max_retries: int, pool_size: int = 10):
         status=max_retries,
         other=0,
         allowed_methods=None,  # POSTs too: the API is stateless per request, like openai-python retries
-        status_forcelist=RETRY_STATUSES,
+        status_forcelist=RETRY_STATUSES if retry_429 else RETRY_STATUSES - {429},
         raise_on_status=False,
         respect_retry_after_header=True,
     )
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=pool_size)
+    size = pool_size or 10
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=size, pool_maxsize=size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "gradient-inference/0.1"
@@ -211,6 +212,11 @@ def suggest_model(err: CliError, body: dict, args: argparse.Namespace, parser, s
     close += [ids[i] for i in difflib.get_close_matches(model.lower(), ids, 3, 0.6) if ids[i] not in close]
     if close:
         err.message = f"{err.message.rstrip(' .')}; did you mean {' or '.join(close[:3])}?"
+
+
+def error_for(resp, attempts: int = 1) -> CliError:
+    """The CliError for an HTTP error response (status, server message, request id); reads and closes it."""
+    return _http_error(resp, _request_id(resp), attempts)
 
 
 def _request_id(resp) -> str | None:

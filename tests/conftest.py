@@ -16,6 +16,9 @@ from spec_checks import check_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
+# What --help may load beyond argparse's own imports: our CLI module, and gradient_boot with its cache loader
+# (importlib.machinery, only where Python writes no bytecode beside the scripts).
+HELP_MODULES = {"__future__", "gradient_boot", "gradient_cli", "importlib", "importlib.machinery"}
 
 
 @dataclass

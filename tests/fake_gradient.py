@@ -154,7 +154,7 @@ def _handler_for(fake: FakeGradient):
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = None
-            entry = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+            entry = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body, "raw": raw}
             with fake.lock:
                 fake.requests.append(entry)
             return entry

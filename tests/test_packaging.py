@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import HELP_MODULES, ROOT
 from fake_gradient import API_KEY
 
 SCRIPTS = ROOT / "scripts"
@@ -43,12 +43,13 @@ def test_top_level_layout():
     assert {"SKILL.md", "scripts", "tests", "snapshots", "pyproject.toml", "README.md", "LICENSE", ".ci"} <= top
 
 
-def help_text(name: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / f"gradient_{name}.py"), "--help"], capture_output=True, text=True
-    )
+def help_text(name: str, *subcommand: str) -> str:
+    """The command's --help, followed by each of its subcommands' (e.g. gradient-batch run --help)."""
+    script = str(ROOT / "scripts" / f"gradient_{name}.py")
+    proc = subprocess.run([sys.executable, script, *subcommand, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    subcommands = [] if subcommand else re.findall(r"^    ([a-z]+)  ", proc.stdout, re.M)  # listed, indented
+    return proc.stdout + "".join(help_text(name, sub) for sub in subcommands)
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
@@ -67,9 +68,7 @@ def test_help_imports_only_what_argparse_itself_needs(name, imported_modules):
     floor, _ = imported_modules("-c", "import argparse; argparse.ArgumentParser().print_help()")
     imported, _ = imported_modules(str(ROOT / "scripts" / f"gradient_{name}.py"), "--help")
     assert not imported & {"requests", "bs4", "tabulate", "urllib3"}
-    # importlib.machinery: gradient_boot's cache loader, only where Python writes no bytecode beside the scripts
-    ours = {"__future__", "gradient_boot", "gradient_cli", "importlib", "importlib.machinery"}
-    assert sorted(imported - floor - ours) == []
+    assert sorted(imported - floor - HELP_MODULES) == []
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)

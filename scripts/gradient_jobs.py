@@ -1,0 +1,271 @@
+"""Batch lines: reading and checking an input file, writing result lines, and resuming from them.
+
+Shared by `gradient-batch run` (requests sent from here) and `gradient-batch submit` (DigitalOcean
+Batch Inference). The input is read twice, never held whole: `scan` checks every line before
+anything is sent, then `jobs` streams them again. Results are appended one whole line at a time.
+
+A job is a dict: id, model, api ('chat' | 'responses'), path, body (the serverless request), and for
+simple lines also messages, system, max_tokens, temperature (so submit can build Anthropic lines).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import gradient_cli as cli
+from gradient_cli import EXIT_USAGE, CliError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
+
+OPENAI_URLS = {"/v1/chat/completions": "chat", "/v1/responses": "responses"}
+SIMPLE_OVERRIDES = ("model", "system", "max_tokens", "temperature")
+FSYNC_INTERVAL = 1.0  # seconds; every line is flushed at once, fsync (survives power loss) at most this often
+
+
+def bad_input(message: str) -> CliError:
+    return CliError(message, kind="invalid_input", exit_code=EXIT_USAGE)
+
+
+# ---------------------------------------------------------------- input
+
+
+def open_input(path: str) -> IO[bytes]:
+    """The input as a seekable binary file; stdin is spooled to a temporary file so it can be read twice."""
+    import sys
+    import tempfile
+
+    if path == "-":
+        spool = tempfile.TemporaryFile()
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            spool.write(chunk)
+        spool.seek(0)
+        return spool
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise bad_input(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _objects(fh: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line."""
+    import json
+
+    fh.seek(0)
+    for number, raw in enumerate(fh, 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            raise bad_input(f"line {number} is not valid JSON") from None
+        if not isinstance(obj, dict):
+            raise bad_input(f"line {number} is not a JSON object")
+        yield number, obj
+
+
+def to_job(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[str, Any]:
+    """One input line as a job; a bad line raises an exit-2 error naming its number."""
+    if any(k in obj for k in ("custom_id", "url", "body", "method")):
+        return _openai_line(obj, number, defaults)
+    import gradient_llm as llm
+
+    where = f"line {number}"
+    job_id = obj.get("id", f"line-{number}")
+    if isinstance(job_id, int) and not isinstance(job_id, bool):
+        job_id = str(job_id)
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise bad_input(f"{where}: id must be a non-empty string")
+    settings = {name: obj.get(name, defaults.get(name)) for name in SIMPLE_OVERRIDES}
+    _check_settings(settings, where)
+    if "prompt" in obj and "messages" in obj:
+        raise bad_input(f"{where}: give prompt or messages, not both")
+    if "prompt" in obj:
+        if not isinstance(obj["prompt"], str) or not obj["prompt"].strip():
+            raise bad_input(f"{where}: prompt must be a non-empty string")
+        messages = [{"role": "user", "content": obj["prompt"]}]
+    elif "messages" in obj:
+        try:
+            messages = llm.check_messages(obj["messages"])
+        except ValueError as exc:
+            raise bad_input(f"{where}: {exc}") from None
+    else:
+        raise bad_input(f"{where} has no prompt, messages or body")
+    api = defaults.get("api", "chat")
+    path, body = llm.build_request(
+        api,
+        settings["model"],
+        messages,
+        instructions=settings["system"],
+        max_tokens=settings["max_tokens"],
+        temperature=settings["temperature"],
+    )
+    return {"id": job_id, "api": api, "path": path, "body": body, "messages": messages, **settings}
+
+
+def _check_settings(settings: dict[str, Any], where: str) -> None:
+    if not isinstance(settings["model"], str) or not settings["model"].strip():
+        raise bad_input(f"{where}: model must be a non-empty string")
+    if settings["system"] is not None and not isinstance(settings["system"], str):
+        raise bad_input(f"{where}: system must be a string")
+    tokens = settings["max_tokens"]
+    if tokens is not None and (not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 1):
+        raise bad_input(f"{where}: max_tokens must be a positive integer")
+    temp = settings["temperature"]
+    if temp is not None and (not isinstance(temp, (int, float)) or isinstance(temp, bool) or not 0 <= temp <= 2):
+        raise bad_input(f"{where}: temperature must be a number from 0 to 2")
+
+
+def _openai_line(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI batch line {custom_id, method, url, body}, sent as its body says."""
+    import gradient_llm as llm
+
+    where = f"line {number}"
+    job_id, body = obj.get("custom_id"), obj.get("body")
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise bad_input(f"{where}: custom_id must be a non-empty string")
+    if obj.get("method", "POST") != "POST":
+        raise bad_input(f"{where}: method must be POST")
+    if obj.get("url") not in OPENAI_URLS:
+        raise bad_input(f"{where}: url must be one of {', '.join(OPENAI_URLS)}")
+    if not isinstance(body, dict):
+        raise bad_input(f"{where} has no prompt, messages or body")
+    if body.get("stream"):
+        raise bad_input(f"{where}: streaming bodies are not supported in a batch")
+    body = {**body, "model": body.get("model") or defaults.get("model")}
+    if not isinstance(body["model"], str) or not body["model"].strip():
+        raise bad_input(f"{where}: body.model must be a non-empty string")
+    api = OPENAI_URLS[obj["url"]]
+    if api == "chat":
+        try:
+            llm.check_messages(body.get("messages"))
+        except ValueError as exc:
+            raise bad_input(f"{where}: body.messages: {exc}") from None
+    elif not body.get("input"):
+        raise bad_input(f"{where}: body.input is required for /v1/responses")
+    return {"id": job_id, "model": body["model"], "api": api, "path": obj["url"][len("/v1") :], "body": body}
+
+
+def scan(fh: IO[bytes], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Check every line before anything is sent: {count, ids, models, apis}. Ids are held, not lines."""
+    seen: set[str] = set()
+    models: set[str] = set()
+    apis: set[str] = set()
+    for number, obj in _objects(fh):
+        job = to_job(obj, number, defaults)
+        if job["id"] in seen:
+            raise bad_input(f"line {number}: duplicate id {job['id']!r}")
+        seen.add(job["id"])
+        models.add(job["model"])
+        apis.add(job["api"])
+    if not seen:
+        raise bad_input("the input is empty: expected JSON lines with a prompt, messages or body")
+    return {"count": len(seen), "ids": seen, "models": models, "apis": apis}
+
+
+def jobs(fh: IO[bytes], defaults: dict[str, Any], skip: set[str] | frozenset = frozenset()) -> Iterator[dict]:
+    """The jobs again, streamed, leaving out ids in `skip` (already done)."""
+    for number, obj in _objects(fh):
+        job = to_job(obj, number, defaults)
+        if job["id"] not in skip:
+            yield job
+
+
+# ---------------------------------------------------------------- results
+
+
+def default_output(input_path: str) -> str:
+    root = input_path[: -len(".jsonl")] if input_path.lower().endswith(".jsonl") else input_path
+    return root + ".results.jsonl"
+
+
+def ok_line(job_id: str, reply: dict[str, Any], cost: float | None) -> dict[str, Any]:
+    line = {
+        "id": job_id,
+        "ok": True,
+        "model": reply.get("model"),
+        "content": reply.get("content"),
+        "finish_reason": reply.get("finish_reason"),
+        "usage": reply.get("usage"),
+        "cost": cost,
+    }
+    if reply.get("tool_calls"):
+        line["tool_calls"] = reply["tool_calls"]
+    return line
+
+
+def error_line(job_id: str, err: CliError) -> dict[str, Any]:
+    message = " ".join(str(err.message).split())
+    error = {"type": err.kind, "message": message, "status": err.status, "request_id": err.request_id}
+    return {"id": job_id, "ok": False, "error": error}
+
+
+def read_results(path: str) -> dict[str, bool]:
+    """id -> ok for an existing results file; the last line per id wins, broken lines are ignored."""
+    import json
+
+    state: dict[str, bool] = {}
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return state
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}", kind="read_error") from None
+    with fh:
+        for raw in fh:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue  # e.g. the partial last line of a crashed run
+            if isinstance(line, dict) and isinstance(line.get("id"), str):
+                state[line["id"]] = line.get("ok") is True
+    return state
+
+
+class ResultWriter:
+    """Appends whole result lines from many threads: one write per line, flushed at once, fsynced often."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.lock, self.synced = path, threading.Lock(), time.monotonic()
+        parent = os.path.dirname(path)
+        try:
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            self.fh = open(path, "ab")
+            self._end_partial_line()
+        except OSError as exc:
+            raise CliError(f"cannot write {path}: {exc.strerror or exc}", kind="write_error") from None
+
+    def _end_partial_line(self) -> None:
+        """A crash can leave half a line; a newline closes it off so the next line stays whole."""
+        size = self.fh.seek(0, os.SEEK_END)
+        if size:
+            with open(self.path, "rb") as check:
+                check.seek(size - 1)
+                if check.read(1) != b"\n":
+                    self.fh.write(b"\n")
+                    self.fh.flush()
+
+    def write(self, line: dict[str, Any]) -> None:
+        import json
+
+        data = (cli.redact(json.dumps(line, ensure_ascii=False)) + "\n").encode("utf-8")
+        with self.lock:
+            if self.fh.closed:
+                return  # closed by Ctrl-C: a late reply is dropped, never half-written
+            self.fh.write(data)
+            self.fh.flush()
+            if time.monotonic() - self.synced >= FSYNC_INTERVAL:
+                os.fsync(self.fh.fileno())
+                self.synced = time.monotonic()
+
+    def close(self) -> None:
+        with self.lock:
+            if not self.fh.closed:
+                self.fh.flush()
+                os.fsync(self.fh.fileno())
+                self.fh.close()
