@@ -30,7 +30,6 @@ MAX_LINES = 50_000
 MAX_BYTES = 200 * 1024 * 1024
 MAX_RESULT_BYTES = 2 * 1024 * 1024 * 1024  # a result file bigger than this is not a result file
 TERMINAL = ("completed", "failed", "expired", "cancelled")
-ANTHROPIC_STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 ANTHROPIC_MAX_TOKENS = 1024
 OPENAI_ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
 
@@ -269,8 +268,7 @@ def _openai_error(obj: dict, body: Any, status: int | None, request_id: str | No
 
 
 def _anthropic_reply(result: dict[str, Any]) -> dict[str, Any]:
-    import json
-
+    """A Message Batches result: its message read as gradient_messages reads a /v1/messages reply."""
     kind = result.get("type")
     if kind == "errored":
         error = result.get("error") or {}
@@ -278,24 +276,6 @@ def _anthropic_reply(result: dict[str, Any]) -> dict[str, Any]:
         raise CliError(error.get("message") or "the request errored", kind=error.get("type") or "errored")
     if kind != "succeeded":
         raise CliError(f"the request was {kind or 'not run'}", kind=str(kind or "unknown"))
-    message = result.get("message") or {}
-    blocks = [b for b in message.get("content") or [] if isinstance(b, dict)]
-    usage = message.get("usage") or {}
-    return {
-        "id": message.get("id"),
-        "model": message.get("model"),
-        "api": "messages",
-        "content": "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text"),
-        "finish_reason": ANTHROPIC_STOP.get(message.get("stop_reason"), message.get("stop_reason")),
-        "usage": {
-            "input_tokens": usage.get("input_tokens"),
-            "output_tokens": usage.get("output_tokens"),
-            "cached_tokens": usage.get("cache_read_input_tokens"),
-            "reasoning_tokens": None,
-        },
-        "tool_calls": [
-            {"id": b.get("id"), "name": b.get("name"), "arguments": json.dumps(b.get("input") or {})}
-            for b in blocks
-            if b.get("type") == "tool_use"
-        ],
-    }
+    import gradient_messages as msgs
+
+    return msgs.parse_reply(result.get("message") or {})

@@ -1,4 +1,4 @@
-"""Reading prices out of DigitalOcean's pricing page: HTML tables (tabs or headings) or markdown tables.
+"""Fetching DigitalOcean's pricing page from the first source that works, and reading prices out of it: HTML tables (tabs or headings) or markdown tables.
 
 Any layout we know: one price cell or separate Input/Output columns, per 1K, 1M or single tokens,
 per image or per second. Imported only on the live path, since it needs bs4.
@@ -8,16 +8,72 @@ from __future__ import annotations
 
 import re
 
+from gradient_cli import CliError, debug
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+MIN_MODELS = 10  # a source with fewer models priced per token is a stub or a moved page: try the next
+PAGE_CAP = 8 * 1024 * 1024
 MONEY = r"\$\s*(\d[\d,]*(?:\.\d+)?)([^$]*)"  # a pattern string: re compiles it on first use, not at start-up
 HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 
 
 class PageNotUnderstood(Exception):
     """The page had no recognisable pricing table."""
+
+
+def fetch_live(urls: list[tuple[str, bool]], timeout: float) -> tuple[str, list[dict[str, Any]]]:
+    """(address used, rows) of the first source with a plausible table, all through one session."""
+    import gradient_http as net
+
+    session = net.open_session(max_retries=0)  # the next source is the retry
+    failures = []
+    for n, (url, markdown) in enumerate(urls, 1):
+        debug(f"pricing source {n}/{len(urls)}: > GET {url}")
+        try:
+            used, rows = fetch_source(session, url, markdown, timeout)
+        except PageNotUnderstood as exc:
+            debug(f"pricing source {n} failed: {exc}")
+            failures.append(f"{url}: {exc}")
+            continue
+        debug(f"pricing source {n} used: {len(rows)} rows from {used}")
+        return used, rows
+    raise PageNotUnderstood(f"all {len(urls)} pricing sources failed; first: {failures[0]}")
+
+
+def fetch_source(session, url: str, markdown: bool, timeout: float) -> tuple[str, list[dict[str, Any]]]:
+    """GET one source (redirects followed, body capped, no API key) and parse it, or PageNotUnderstood."""
+    import gradient_http as net
+    import requests
+
+    accept = "text/markdown, text/plain;q=0.9" if markdown else "text/html"
+    try:
+        resp = session.get(url, timeout=(timeout, timeout), stream=True, headers={"Accept": accept})
+    except requests.exceptions.RequestException as exc:
+        if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
+            raise PageNotUnderstood(f"timed out after {timeout:g}s") from None
+        raise PageNotUnderstood(f"cannot fetch it ({type(exc).__name__})") from None
+    for hop in resp.history:
+        debug(f"< {hop.status_code} redirect to {hop.headers.get('location')}")
+    ctype = resp.headers.get("content-type", "")
+    debug(f"< {resp.status_code} {ctype or '-'} {resp.url}")
+    if resp.status_code >= 400:
+        resp.close()
+        raise PageNotUnderstood(f"HTTP {resp.status_code}")
+    try:
+        body = net.read_body(resp, cap=PAGE_CAP)
+    except CliError as err:
+        raise PageNotUnderstood(err.message) from None
+    # requests assumes ISO-8859-1 for text/* without a charset; the docs are UTF-8.
+    page = body.decode(resp.encoding if "charset=" in ctype.lower() else "utf-8", "replace")
+    if markdown and ("html" in ctype.lower() or page.lstrip()[:9].lower().startswith(("<!doctype", "<html"))):
+        raise PageNotUnderstood("an HTML page where markdown was expected")
+    rows = parse_pricing(page, markdown=markdown)
+    if token_models(rows) < MIN_MODELS:
+        raise PageNotUnderstood(f"only {token_models(rows)} models priced per token (fewer than {MIN_MODELS})")
+    return resp.url, rows
 
 
 def parse_pricing(page: str, markdown: bool = False) -> list[dict[str, Any]]:

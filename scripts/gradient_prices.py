@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,15 +53,20 @@ def valid_price_table(data: Any) -> bool:
 
 def read_cache(explicit_dir: str | None = None, max_age: float = CACHE_MAX_AGE) -> dict | None:
     """A fresh cache written by us, or None (missing, stale, corrupt or foreign caches are ignored)."""
-    import datetime as dt
     import json
 
     try:
         with open(cache_file(explicit_dir), encoding="utf-8") as fh:
             data = json.load(fh)
-        fetched = dt.datetime.fromisoformat(data["fetched_at"])
-        age = (dt.datetime.now(dt.timezone.utc) - fetched).total_seconds()
-    except (OSError, ValueError, KeyError, TypeError):
+        epoch = data.get("fetched_epoch")
+        if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+            age = time.time() - epoch  # written beside fetched_at: no datetime import on a cached lookup
+        else:
+            import datetime as dt
+
+            fetched = dt.datetime.fromisoformat(data["fetched_at"])
+            age = (dt.datetime.now(dt.timezone.utc) - fetched).total_seconds()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     if data.get("format") != CACHE_FORMAT or not valid_price_table(data) or not 0 <= age < max_age:
         return None

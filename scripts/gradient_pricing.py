@@ -17,8 +17,6 @@ import gradient_cli as cli  # noqa: E402
 DEFAULT_PRICING_URL = "https://docs.digitalocean.com/products/inference/details/pricing/"
 MARKDOWN_NAME = "index.html.md"  # the docs publish every page as markdown at its URL + this name
 MOVED_FROM = ("/products/inference/", "/products/gradient-ai-platform/")  # where these docs lived until 2026
-MIN_MODELS = 10  # a source with fewer models priced per token is a stub or a moved page: try the next
-PAGE_CAP = 8 * 1024 * 1024
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -67,60 +65,6 @@ def _renditions(path: str) -> tuple[str, str]:
     return path.rstrip("/") + "/" + MARKDOWN_NAME, path
 
 
-def fetch_live(urls: list[tuple[str, bool]], timeout: float) -> tuple[str, list[dict[str, Any]]]:
-    """(address used, rows) of the first source with a plausible table, all through one session."""
-    import gradient_http as net
-    from gradient_pricepage import PageNotUnderstood
-
-    session = net.open_session(max_retries=0)  # the next source is the retry
-    failures = []
-    for n, (url, markdown) in enumerate(urls, 1):
-        cli.debug(f"pricing source {n}/{len(urls)}: > GET {url}")
-        try:
-            used, rows = fetch_source(session, url, markdown, timeout)
-        except PageNotUnderstood as exc:
-            cli.debug(f"pricing source {n} failed: {exc}")
-            failures.append(f"{url}: {exc}")
-            continue
-        cli.debug(f"pricing source {n} used: {len(rows)} rows from {used}")
-        return used, rows
-    raise PageNotUnderstood(f"all {len(urls)} pricing sources failed; first: {failures[0]}")
-
-
-def fetch_source(session, url: str, markdown: bool, timeout: float) -> tuple[str, list[dict[str, Any]]]:
-    """GET one source (redirects followed, body capped, no API key) and parse it, or PageNotUnderstood."""
-    import gradient_http as net
-    import requests
-    from gradient_pricepage import PageNotUnderstood, parse_pricing, token_models
-
-    accept = "text/markdown, text/plain;q=0.9" if markdown else "text/html"
-    try:
-        resp = session.get(url, timeout=(timeout, timeout), stream=True, headers={"Accept": accept})
-    except requests.exceptions.RequestException as exc:
-        if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
-            raise PageNotUnderstood(f"timed out after {timeout:g}s") from None
-        raise PageNotUnderstood(f"cannot fetch it ({type(exc).__name__})") from None
-    for hop in resp.history:
-        cli.debug(f"< {hop.status_code} redirect to {hop.headers.get('location')}")
-    ctype = resp.headers.get("content-type", "")
-    cli.debug(f"< {resp.status_code} {ctype or '-'} {resp.url}")
-    if resp.status_code >= 400:
-        resp.close()
-        raise PageNotUnderstood(f"HTTP {resp.status_code}")
-    try:
-        body = net.read_body(resp, cap=PAGE_CAP)
-    except cli.CliError as err:
-        raise PageNotUnderstood(err.message) from None
-    # requests assumes ISO-8859-1 for text/* without a charset; the docs are UTF-8.
-    page = body.decode(resp.encoding if "charset=" in ctype.lower() else "utf-8", "replace")
-    if markdown and ("html" in ctype.lower() or page.lstrip()[:9].lower().startswith(("<!doctype", "<html"))):
-        raise PageNotUnderstood("an HTML page where markdown was expected")
-    rows = parse_pricing(page, markdown=markdown)
-    if token_models(rows) < MIN_MODELS:
-        raise PageNotUnderstood(f"only {token_models(rows)} models priced per token (fewer than {MIN_MODELS})")
-    return resp.url, rows
-
-
 def load_prices(args) -> dict[str, Any]:
     """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
     import gradient_prices as gp
@@ -130,14 +74,17 @@ def load_prices(args) -> dict[str, Any]:
         return {**cached, "source": "cache"}
     problem = "offline"
     if not args.offline:
-        from gradient_pricepage import PageNotUnderstood
+        from gradient_pricepage import PageNotUnderstood, fetch_live
 
         try:
             url, models = fetch_live(sources(args.pricing_url), args.timeout)
             import datetime as dt
+            import time
 
             now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-            table = {"source": "live", "fetched_at": now, "source_url": url, "models": models}
+            # fetched_epoch lets a cached lookup tell the cache's age without importing datetime
+            table = {"source": "live", "fetched_at": now, "fetched_epoch": time.time(), "source_url": url}
+            table["models"] = models
             try:
                 gp.write_cache({k: v for k, v in table.items() if k != "source"}, args.cache_dir)
             except OSError as exc:

@@ -151,8 +151,9 @@ def test_submit_wait_anthropic_sends_params_without_endpoint(batch, fake, tmp_pa
     assert create["body"]["provider"] == "anthropic" and "endpoint" not in create["body"]
     out = results(tmp_path / f"{r.json()['batch_id']}.results.jsonl")
     assert out["a"]["ok"] and out["a"]["content"] == "echo: first" and out["a"]["finish_reason"] == "stop"
-    assert out["a"]["usage"] == {"input_tokens": 12, "output_tokens": 5, "cached_tokens": 4, "reasoning_tokens": None}
-    assert out["a"]["cost"] == pytest.approx((8 * 1.0 + 4 * 0.1 + 5 * 5.0) / 1e6)
+    # Anthropic's input_tokens leave out cache reads: 12 uncached + 4 read from the cache
+    assert out["a"]["usage"] == {"input_tokens": 16, "output_tokens": 5, "cached_tokens": 4, "reasoning_tokens": None}
+    assert out["a"]["cost"] == pytest.approx((12 * 1.0 + 4 * 0.1 + 5 * 5.0) / 1e6)
     assert out["bad"]["error"]["type"] == "invalid_request_error"
     assert out["bad"]["error"]["message"] == "That prompt is not allowed."
     assert out["late"]["ok"] is False and out["late"]["error"]["type"] == "expired"

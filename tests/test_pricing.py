@@ -193,7 +193,7 @@ def test_live_failure_falls_back_to_snapshot_with_a_note(run, server, failure):
     elif failure == "no_table":
         url = serve(server, pages.NO_TABLE)
     elif failure == "oversize":
-        url = serve(server, "<table>" + "x" * (gp.PAGE_CAP + 10) + "</table>")
+        url = serve(server, "<table>" + "x" * (pricepage.PAGE_CAP + 10) + "</table>")
     else:
         url = "http://127.0.0.1:9/pricing/"
     r = prices(run, server, "--json", url=url)

@@ -48,6 +48,7 @@ LLM_VENV = Path(os.environ.get("BENCH_LLM_VENV", "/tmp/llm-venv"))
 HEAVY = ("requests", "bs4", "tabulate", "urllib3", "lxml")
 
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(HERE))
 from fake_gradient import API_KEY, FakeGradient  # noqa: E402
 
 results: list[dict[str, Any]] = []
@@ -732,6 +733,26 @@ def figure_stream(runs: int, env: dict[str, str]) -> None:
     record("5b stream median chunk delay", med(ours), med(bare), 5.0, unit="ms", note="baseline = bare requests client")
 
 
+# ---------------------------------------------------------------- figure 6: gradient-batch run
+
+
+def figure_batch(rounds: int) -> None:
+    print("\n[6] gradient-batch run: 200 prompts at 100 ms latency, and memory on 20,000 lines")
+    from batch_figures import run_batch_figures
+
+    servers: list[FakeGradient] = []
+
+    def fresh_server() -> FakeGradient:
+        servers.append(FakeGradient().start())
+        return servers[-1]
+
+    try:
+        run_batch_figures(record, interleave, med, fresh_server, rounds)
+    finally:
+        for server in servers:
+            server.stop()
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -765,9 +786,10 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=20, help="interleaved rounds per subprocess figure (default 20)")
     ap.add_argument("--stream-runs", type=int, default=3, help="streaming runs per client (default 3)")
     ap.add_argument("--no-llm", action="store_true", help="skip the llm CLI comparison")
+    ap.add_argument("--batch-rounds", type=int, default=3, help="interleaved rounds of the batch figures (default 3)")
     ap.add_argument("--only", help="comma-separated figure numbers to run, e.g. 1,4")
     args = ap.parse_args()
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5"}
+    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6"}
     started = time.monotonic()
     server = FakeGradient().start()
     print(f"bench: python {platform.python_version()} ({PY}), fake server {server.url}")
@@ -788,12 +810,14 @@ def main() -> int:
                 figure_live_pricing(args.rounds, server, page, env, tmp)
             if "5" in only:
                 figure_stream(args.stream_runs, env)
+            if "6" in only:
+                figure_batch(args.batch_rounds)
     finally:
         server.stop()
     summary()
     elapsed = time.monotonic() - started
     print(f"\nbench took {elapsed:.0f} s")
-    if only != {"1", "2", "3", "4", "5"}:
+    if only != {"1", "2", "3", "4", "5", "6"}:
         print(f"partial run (--only): {RESULTS_FILE.relative_to(ROOT)} left as it was")
         return 0 if all(r["status"] != "MISS" for r in results) else 1
     try:
