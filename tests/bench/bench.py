@@ -102,14 +102,11 @@ def record(
     target: float | None,
     unit: str = "ratio",
     note: str = "",
-    floor: float | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """unit 'ratio': pass when ours/baseline <= target; unit 'ms': pass when ours <= target (ms).
-
-    `floor` (ms) is the least the same job can cost with the libraries it must use; reported, not judged."""
+    """unit 'ratio': pass when ours/baseline <= target (the baseline is the floor, where one exists);
+    any other unit ('ms', 'MB'): pass when ours <= target."""
     ratio = ours / baseline if ours is not None and baseline else None
-    floor_ratio = floor / baseline if floor is not None and baseline else None
     if ours is None:
         status = "SKIP"
     elif unit == "ratio":
@@ -125,19 +122,14 @@ def record(
         "target_unit": unit,
         "status": status,
         "note": note,
-        "floor_ms": floor,
-        "floor_ratio": floor_ratio,
         **extra,
     }
     results.append(row)
     shown = f"{ratio:.2f}x" if ratio is not None else "-"
-    ours_s = f"{ours:.1f} ms" if ours is not None else "-"
-    base_s = f"{baseline:.1f} ms" if baseline is not None else "-"
-    floor_s = f", floor {floor_ratio:.2f}x" if floor_ratio is not None else ""
-    print(
-        f"  -> {figure}: ours {ours_s}, baseline {base_s}, ratio {shown}{floor_s}, {status}"
-        + (f" ({note})" if note else "")
-    )
+    unit_s = "ms" if unit == "ratio" else unit
+    ours_s = f"{ours:.1f} {unit_s}" if ours is not None else "-"
+    base_s = f"{baseline:.1f} {unit_s}" if baseline is not None else "-"
+    print(f"  -> {figure}: ours {ours_s}, baseline {base_s}, ratio {shown}, {status}" + (f" ({note})" if note else ""))
     return row
 
 
@@ -758,17 +750,17 @@ def figure_batch(rounds: int) -> None:
 
 def summary() -> None:
     print("\nSummary")
-    headers = ["figure", "ours (ms)", "baseline (ms)", "ratio", "floor", "target", "result"]
+    headers = ["figure", "ours", "floor or baseline", "ratio", "target", "result"]
     rows = []
     for r in results:
-        target = f"<= {r['target']:g}x" if r["target_unit"] == "ratio" else f"<= {r['target']:g} ms"
+        unit = "ms" if r["target_unit"] == "ratio" else r["target_unit"]
+        target = f"<= {r['target']:g}x" if r["target_unit"] == "ratio" else f"<= {r['target']:g} {unit}"
         rows.append(
             [
                 r["figure"],
-                "-" if r["ours_ms"] is None else f"{r['ours_ms']:.1f}",
-                "-" if r["baseline_ms"] is None else f"{r['baseline_ms']:.1f}",
+                "-" if r["ours_ms"] is None else f"{r['ours_ms']:.1f} {unit}",
+                "-" if r["baseline_ms"] is None else f"{r['baseline_ms']:.1f} {unit}",
                 "-" if r["ratio"] is None else f"{r['ratio']:.2f}",
-                "-" if r.get("floor_ratio") is None else f"{r['floor_ratio']:.2f}",
                 target,
                 r["status"],
             ]
