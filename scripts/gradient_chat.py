@@ -199,6 +199,16 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(
                 f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
             )
+        common = {  # what every API takes, each builder in its own shape
+            "max_tokens": args.max_tokens,
+            "temperature": args.temperature,
+            "top_p": args.top_p,
+            "stop": args.stop,
+            "reasoning_effort": args.reasoning_effort,
+            "tools": tools,
+            "json_schema": schema,
+            "stream": args.stream,
+        }
         if api == "messages":
             import gradient_messages as msgs
             from gradient_vision import load_images
@@ -207,16 +217,9 @@ def main(argv: list[str] | None = None) -> int:
                 model,
                 messages,
                 images=load_images(args.image or []),
-                max_tokens=args.max_tokens,
-                temperature=args.temperature,
-                top_p=args.top_p,
                 top_k=args.top_k,
-                stop=args.stop,
-                reasoning_effort=args.reasoning_effort,
-                tools=tools,
                 choice=args.tool_choice,
-                json_schema=schema,
-                stream=args.stream,
+                **common,
             )
             schema_name = body["tool_choice"]["name"] if schema else None
         else:
@@ -224,18 +227,11 @@ def main(argv: list[str] | None = None) -> int:
                 api,
                 model,
                 messages,
-                max_tokens=args.max_tokens,
-                temperature=args.temperature,
-                stream=args.stream,
                 store=args.cache,
                 previous_response_id=args.previous_response_id,
-                tools=tools,
                 tool_choice=args.tool_choice,
-                json_schema=schema,
-                stop=args.stop,
-                top_p=args.top_p,
                 seed=args.seed,
-                reasoning_effort=args.reasoning_effort,
+                **common,
             )
     except ValueError as exc:
         parser.error(str(exc))

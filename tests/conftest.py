@@ -79,6 +79,14 @@ def server(server_instance: FakeGradient) -> FakeGradient:
 
 
 @pytest.fixture
+def files_host(server: FakeGradient):
+    """The fal async-invoke and embeddings routes, and the file host on 127.0.0.2 they hand URLs from."""
+    import fake_media
+
+    return fake_media.install(server)
+
+
+@pytest.fixture
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Outside tmp_path (the scripts' working folder), so listings of written files never see it."""
     return tmp_path_factory.mktemp("c") / "cache"

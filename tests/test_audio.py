@@ -23,11 +23,6 @@ SPEECH = "fal-ai/elevenlabs/tts/multilingual-v2"
 AUDIO = "fal-ai/stable-audio-25/text-to-audio"
 
 
-@pytest.fixture
-def files_host(server):
-    return fake_media.install(server)
-
-
 def submits(server) -> list[dict]:
     return [r for r in server.requests if r["path"] == SUBMIT]
 

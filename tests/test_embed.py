@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import json
 
-import fake_media
 import pytest
 from fake_media import vector
 
 EMBED = "/v1/embeddings"
-
-
-@pytest.fixture
-def files_host(server):
-    return fake_media.install(server)
 
 
 def embed_requests(server) -> list[dict]:

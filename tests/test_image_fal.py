@@ -21,11 +21,6 @@ FAL = "fal-ai/flux/schnell"
 SUBMIT = "/v1/async-invoke"
 
 
-@pytest.fixture
-def files_host(server):
-    return fake_media.install(server)
-
-
 def api_calls(server, prefix: str = SUBMIT) -> list[dict]:
     return [r for r in server.requests if r["path"].startswith(prefix)]
 
