@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Batch figures (issue 12), each against a floor measured in the same run:
 
   B1. `gradient-batch run` of 200 prompts at 100 ms server latency, --concurrency 10, vs a minimal
@@ -6,8 +5,7 @@
   B2. the same run vs `xargs -P 10` running gradient_chat.py once per prompt   target <= 0.8x
   B3. peak memory (VmHWM / ru_maxrss of the child) for a 20,000-line input     target <= 100 MB
 
-    python3 tests/bench/batch_figures.py [--rounds N]      # on its own
-    run_batch_figures(record, interleave, med, server_factory, rounds)   # from bench.py
+    python3 tests/bench/bench.py --only 6 [--batch-rounds N]
 
 From bench.py: `record`, `interleave` and `med` are bench.py's own helpers; `server_factory()` returns a
 started FakeGradient that this function may wrap with fake_batch.Throttle (give it a fresh one; the
@@ -20,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -169,54 +166,3 @@ def run_batch_figures(
             unit="MB",
             note=f"200-line run peaks at {peaks['200']:.1f} MB",
         )
-
-
-# ---------------------------------------------------------------- on its own
-
-
-def _interleave(fns: list[Callable[[], float]], rounds: int, warmup: int = 1) -> list[list[float]]:
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for r in range(rounds):
-        order = list(range(len(fns)))[:: -1 if r % 2 else 1]
-        for i in order:
-            times[i].append(fns[i]())
-    return times
-
-
-def _record(figure: str, ours: float, baseline: float | None, target: float, unit: str = "ratio", note: str = ""):
-    if unit == "ratio":
-        ratio = ours / baseline
-        status = "PASS" if ratio <= target else "MISS"
-        print(
-            f"  -> {figure}: ours {ours:.0f} ms, baseline {baseline:.0f} ms, ratio {ratio:.2f}x (target {target}x) {status}"
-        )
-    else:
-        status = "PASS" if ours <= target else "MISS"
-        print(f"  -> {figure}: {ours:.1f} {unit} (target <= {target:g}) {status}" + (f" ({note})" if note else ""))
-
-
-def main() -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    servers: list[FakeGradient] = []
-
-    def factory() -> FakeGradient:
-        servers.append(FakeGradient().start())
-        return servers[-1]
-
-    try:
-        run_batch_figures(_record, _interleave, statistics.median, factory, args.rounds)
-    finally:
-        for server in servers:
-            server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
