@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -344,3 +345,15 @@ def test_a_terminal_gets_a_tqdm_bar_and_the_summary(fake, tmp_path):
     shown = b"".join(chunks).decode(errors="replace")
     assert "5/5" in shown and "req/s" in shown and "ok=5" in shown  # tqdm's bar with our counts
     assert "5 ok, 0 failed, 0 skipped" in shown
+
+
+def test_without_a_terminal_progress_is_a_line_at_most_every_five_seconds(batch, fake, tmp_path):
+    fake.throttle.reset(latency=0.4)
+    src = write_lines(tmp_path / "in.jsonl", prompts(30))
+    started = time.monotonic()
+    r = batch("run", str(src), "--concurrency", "2")  # about 6 s: 15 rounds of 0.4 s
+    elapsed = time.monotonic() - started
+    assert r.code == 0, r.err
+    progress = [line for line in r.err.splitlines() if "/30 done" in line]
+    assert 1 <= len(progress) <= elapsed / 5 + 1, r.err
+    assert all(re.search(r": \d+/30 done, 0 failed, [\d.]+/s, ETA \d+s$", line) for line in progress), progress
