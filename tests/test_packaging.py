@@ -6,6 +6,7 @@ import ast
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,7 @@ def test_without_bytecode_beside_the_scripts_it_is_kept_in_the_cache_folder(name
     cached = {p.name.split(".")[0] for p in (tmp_path / "cache" / "pycache").rglob("*.pyc")}
     assert "gradient_cli" in cached and {p.split(".")[0] for p in cached} <= set(HELPERS)  # ours only
     assert not list(copy.rglob("__pycache__"))  # nothing written beside the scripts
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700  # the price cache's folder stays private
 
 
 def test_no_file_in_scripts_is_over_450_lines():
