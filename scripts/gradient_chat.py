@@ -119,7 +119,9 @@ def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
         parser.error(f"--agent-url: an agent takes Chat Completions only, not {what}")
     if agent:
         try:
-            agent = agent_endpoint(agent)
+            import gradient_http as net
+
+            agent = net.agent_endpoint(agent)
         except ValueError as exc:
             parser.error(str(exc))
     if args.top_k is not None and api != "messages":
@@ -137,46 +139,19 @@ def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
     return api, agent
 
 
-def agent_endpoint(text: str) -> str:
-    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
-    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
-    from urllib.parse import urlsplit
-
-    import gradient_http as net
-
-    url = text.strip() if "://" in text else "https://" + text.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
-    if parts.scheme != "https" and not net.is_loopback(parts.hostname):
-        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
-    url = url.rstrip("/")
-    for suffix in ("/api/v1", "/api"):
-        url = url[: -len(suffix)] if url.endswith(suffix) else url
-    return url + "/api/v1/chat/completions?agent=true"
-
-
 def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
     """The messages to send: --system, then --messages-file, then the prompt (required without a file)."""
     import gradient_llm as llm
+    from gradient_input import read_file, read_text
 
     messages = None
     if args.messages_file is not None:
         try:
-            if args.messages_file == "-":
-                text = sys.stdin.read()
-            else:
-                with open(args.messages_file, encoding="utf-8") as fh:
-                    text = fh.read()
-            messages = llm.read_conversation(text)
-        except (OSError, UnicodeDecodeError) as exc:
-            parser.error(f"cannot read --messages-file {args.messages_file}: {getattr(exc, 'strerror', None) or exc}")
+            messages = llm.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
         except ValueError as exc:
             parser.error(f"--messages-file {args.messages_file}: {exc}")
     prompt = None
     if messages is None or args.prompt is not None or args.prompt_file is not None:
-        from gradient_input import read_text
-
         prompt = read_text(parser, args.prompt, args.prompt_file)
     return llm.assemble(args.system, messages, prompt)
 

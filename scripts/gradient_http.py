@@ -57,6 +57,23 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def agent_endpoint(text: str) -> str:
+    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
+    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
+    from urllib.parse import urlsplit
+
+    url = text.strip() if "://" in text else "https://" + text.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
+        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
+    url = url.rstrip("/")
+    for suffix in ("/api/v1", "/api"):
+        url = url[: -len(suffix)] if url.endswith(suffix) else url
+    return url + "/api/v1/chat/completions?agent=true"
+
+
 def api_key(url: str, key_env: str | None = None) -> str:
     """The model key, or with key_env the key in that variable only (the agent key: exit 2 if missing)."""
     names = (key_env,) if key_env else ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY")

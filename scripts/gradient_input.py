@@ -21,11 +21,7 @@ def read_text(
     if given is not None and path is not None:
         parser.error(f"give {flag} or {file_flag}, not both")
     if path is not None:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            parser.error(f"cannot read {file_flag} {path}: {getattr(exc, 'strerror', None) or exc}")
+        text = read_file(parser, path, file_flag)
     elif given == "-" or (given is None and not sys.stdin.isatty()):
         text = sys.stdin.read() if sys.stdin else ""
     else:
@@ -33,3 +29,14 @@ def read_text(
     if not text.strip():
         parser.error(f"the {what} is empty: pass {flag} TEXT, {file_flag} PATH, or pipe it on stdin")
     return text
+
+
+def read_file(parser: argparse.ArgumentParser, path: str, flag: str) -> str:
+    """A UTF-8 file given to `flag` (`-` reads stdin); a file that cannot be read is a usage error."""
+    if path == "-":
+        return sys.stdin.read() if sys.stdin else ""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        parser.error(f"cannot read {flag} {path}: {getattr(exc, 'strerror', None) or exc}")
