@@ -31,15 +31,18 @@ def cache_file(explicit: str | None = None) -> str:
 
 def snapshot_file() -> str | None:
     """The bundled snapshot: beside scripts/ in a checkout, under share/ when pip-installed."""
-    import site
-    import sysconfig
-
+    share = os.path.join("share", "gradient-inference", "snapshots", "pricing.json")
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.path.join(os.path.dirname(here), "snapshots", "pricing.json")]
-    for base in (sys.prefix, sysconfig.get_path("data"), site.USER_BASE or ""):
-        if base:
-            candidates.append(os.path.join(base, "share", "gradient-inference", "snapshots", "pricing.json"))
-    return next((p for p in candidates if os.path.isfile(p)), None)
+    for path in (os.path.join(os.path.dirname(here), "snapshots", "pricing.json"), os.path.join(sys.prefix, share)):
+        if os.path.isfile(path):
+            return path
+    import site
+    import sysconfig  # only here: importing it costs more than a whole cost estimate
+
+    for base in (sysconfig.get_path("data"), site.USER_BASE or ""):
+        if base and os.path.isfile(os.path.join(base, share)):
+            return os.path.join(base, share)
+    return None
 
 
 def valid_price_table(data: Any) -> bool:
