@@ -16,9 +16,25 @@ from spec_checks import check_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
-# What --help may load beyond argparse's own imports: our CLI module, and gradient_boot with its cache loader
-# (importlib.machinery, only where Python writes no bytecode beside the scripts).
-HELP_MODULES = {"__future__", "gradient_boot", "gradient_cli", "importlib", "importlib.machinery"}
+sys.path.insert(0, str(ROOT))  # the package, as the scripts find it from a checkout
+# What --help may load beyond argparse's own imports, besides the command's own module: the package, its boot
+# module with its cache loader (importlib.machinery, only where Python writes no bytecode beside the package), and
+# the CLI module.
+HELP_MODULES = {
+    "__future__",
+    "gradient_inference",
+    "gradient_inference.boot",
+    "gradient_inference.cli",
+    "gradient_inference.cli.base",
+    "gradient_inference.commands",
+    "importlib",
+    "importlib.machinery",
+}
+
+
+def command_module(name: str) -> str:
+    """The package module that holds the command gradient-NAME."""
+    return f"gradient_inference.commands.{name}"
 
 
 @dataclass

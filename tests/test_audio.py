@@ -15,8 +15,8 @@ import pytest
 from fake_gradient import API_KEY, PNG_1PX
 from fake_media import MP3, WAV
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import gradient_media  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gradient_inference.media import formats as gradient_media  # noqa: E402
 
 SUBMIT = "/v1/async-invoke"
 SPEECH = "fal-ai/elevenlabs/tts/multilingual-v2"

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SCRIPTS
+from conftest import ROOT, SCRIPTS
 from fake_batch import Throttle
 from fake_gradient import API_KEY, FakeGradient
 
@@ -98,8 +98,8 @@ def test_cap_of_4_with_concurrency_16_fails_no_line(batch, fake, tmp_path):
 
 
 def test_the_in_flight_limit_halves_on_429_and_grows_back_with_successes():
-    sys.path.insert(0, str(SCRIPTS))
-    import gradient_runner
+    sys.path.insert(0, str(ROOT))
+    from gradient_inference.batch import runner as gradient_runner
 
     limiter = gradient_runner.Limiter(16)
     limiter.rate_limited()
@@ -276,8 +276,8 @@ def test_dry_run_prints_the_first_request_and_sends_nothing(batch, fake, tmp_pat
 
 
 def test_tool_calls_are_kept_in_the_result_line():
-    sys.path.insert(0, str(SCRIPTS))
-    import gradient_jobs
+    sys.path.insert(0, str(ROOT))
+    from gradient_inference.batch import lines as gradient_jobs
 
     call = {"id": "call_1", "name": "lookup", "arguments": '{"q": 1}'}
     line = gradient_jobs.ok_line("x", {"content": "", "usage": {}, "tool_calls": [call]}, None)

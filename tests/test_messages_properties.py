@@ -13,14 +13,14 @@ import os
 import sys
 
 import pytest
-from conftest import SCRIPTS
+from conftest import ROOT
 from fake_messages import install
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spec_messages import messages_request_problems
 
-sys.path.insert(0, str(SCRIPTS))
-import gradient_messages as msgs  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from gradient_inference.llm import messages as msgs  # noqa: E402
 
 PROFILE = settings(
     max_examples=25,

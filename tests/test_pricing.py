@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pages
 import pytest
-from conftest import ROOT
+from conftest import HELP_MODULES, ROOT
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import gradient_cli as cli  # noqa: E402
-import gradient_pricepage as pricepage  # noqa: E402
-import gradient_prices as gprices  # noqa: E402
-import gradient_pricing as gp  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from gradient_inference.cli import base as cli  # noqa: E402
+from gradient_inference.commands import pricing as gp  # noqa: E402
+from gradient_inference.prices import docs_page as pricepage  # noqa: E402
+from gradient_inference.prices import table as gprices  # noqa: E402
 
 
 def serve(server, html, path="/pricing/", status=200):
@@ -412,9 +412,10 @@ def test_cached_lookup_imports_little_beyond_argparse_and_json(cache_dir, import
             - floor
             - {
                 "__future__",
-                "gradient_boot",
-                "gradient_cli",
-                "gradient_prices",
+                *HELP_MODULES,
+                "gradient_inference.commands.pricing",
+                "gradient_inference.prices",
+                "gradient_inference.prices.table",
                 "importlib",
                 "importlib.machinery",
                 "datetime",

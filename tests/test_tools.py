@@ -16,9 +16,9 @@ import fake_tools
 import pytest
 from spec_checks import check_chat_request, check_request, check_responses_request
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import gradient_chat  # noqa: E402
-import gradient_llm as llm  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gradient_inference.commands import chat as gradient_chat  # noqa: E402
+from gradient_inference.llm import openai as llm  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("spec_check")
 

@@ -173,8 +173,8 @@ def parser_source(name: str) -> str:
     """Python source that builds a bare argparse parser with the same flags and help texts as the script's.
 
     Generated from the script's own parser, so the floor follows every change of flags."""
-    sys.path.insert(0, str(SCRIPTS))
-    module = importlib.import_module(f"gradient_{name}")
+    sys.path.insert(0, str(ROOT))
+    module = importlib.import_module(f"gradient_inference.commands.{name}")
     lines = ["import argparse"]
 
     def emit(parser: argparse.ArgumentParser, var: str) -> None:

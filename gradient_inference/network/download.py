@@ -6,8 +6,8 @@ reading; the content type must be what the caller expects.
 
 from __future__ import annotations
 
-from gradient_cli import CliError, debug
-from gradient_http import is_loopback, read_body
+from gradient_inference.cli.base import CliError, debug
+from gradient_inference.network.api import is_loopback, read_body
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

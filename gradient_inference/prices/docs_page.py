@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from gradient_cli import CliError, debug
+from gradient_inference.cli.base import CliError, debug
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class PageNotUnderstood(Exception):
 
 def fetch_live(urls: list[tuple[str, bool]], timeout: float) -> tuple[str, list[dict[str, Any]]]:
     """(address used, rows) of the first source with a plausible table, all through one session."""
-    import gradient_http as net
+    from gradient_inference.network import api as net
 
     session = net.open_session(max_retries=0)  # the next source is the retry
     failures = []
@@ -45,8 +45,9 @@ def fetch_live(urls: list[tuple[str, bool]], timeout: float) -> tuple[str, list[
 
 def fetch_source(session, url: str, markdown: bool, timeout: float) -> tuple[str, list[dict[str, Any]]]:
     """GET one source (redirects followed, body capped, no API key) and parse it, or PageNotUnderstood."""
-    import gradient_http as net
     import requests
+
+    from gradient_inference.network import api as net
 
     accept = "text/markdown, text/plain;q=0.9" if markdown else "text/html"
     try:

@@ -7,10 +7,10 @@ arguments}], [] when none). Tools and structured output live in gradient_tools.
 
 from __future__ import annotations
 
-import gradient_cli as cli
-import gradient_http as net
-import gradient_tools as gt
-from gradient_tools import load_json_schema, load_tools  # noqa: F401  (part of this module's interface)
+from gradient_inference.cli import base as cli
+from gradient_inference.llm import tools as gt
+from gradient_inference.llm.tools import load_json_schema, load_tools  # noqa: F401  (part of this module's interface)
+from gradient_inference.network import api as net
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 import time
 
-import gradient_cli as cli
-from gradient_cli import CliError
+from gradient_inference.cli import base as cli
+from gradient_inference.cli.base import CliError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
 
     FAILED, or still running at the deadline, is a CliError carrying the job's request id.
     """
-    import gradient_http as net
+    from gradient_inference.network import api as net
 
     session = None if args.dry_run else net.open_session(args.max_retries)
     started = time.monotonic()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 
-import gradient_cli as cli
-import gradient_http as net
-from gradient_llm import _json_event as json_event  # one event parser for every API's streams
+from gradient_inference.cli import base as cli
+from gradient_inference.llm.openai import _json_event as json_event  # one event parser for every API's streams
+from gradient_inference.network import api as net
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

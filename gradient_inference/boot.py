@@ -1,5 +1,4 @@
-"""Imported first by every command: where Python keeps no bytecode beside our modules (PYTHONDONTWRITEBYTECODE=1,
-a read-only folder) and so would recompile them on every call, keep it in <cache folder>/pycache instead."""
+"""Run by the package's __init__: where Python writes no bytecode beside us, keep it in <cache folder>/pycache."""
 
 import os
 import sys
@@ -15,12 +14,8 @@ if sys.dont_write_bytecode or not os.access(HERE, os.W_OK):
     except ImportError:  # another Python
         from importlib.machinery import FileFinder, SourceFileLoader
 
-    class CachedLoader(SourceFileLoader):
-        """SourceFileLoader whose .pyc for gradient_* modules lives under CACHE/pycache (the stdlib's pycache_prefix)."""
-
+    class CachedLoader(SourceFileLoader):  # PYTHONDONTWRITEBYTECODE=1 or a read-only folder: no recompiling per call
         def get_code(self, fullname: str):
-            if not fullname.startswith("gradient_"):  # installed in site-packages: leave other packages alone
-                return super().get_code(fullname)
             saved = sys.pycache_prefix, sys.dont_write_bytecode
             sys.pycache_prefix, sys.dont_write_bytecode = os.path.join(CACHE, "pycache"), False
             try:
@@ -30,6 +25,7 @@ if sys.dont_write_bytecode or not os.access(HERE, os.W_OK):
 
     try:
         os.makedirs(CACHE, mode=0o700, exist_ok=True)  # private, as the price cache keeps its folder
-        sys.path_importer_cache[HERE] = FileFinder(HERE, (CachedLoader, [".py"]))
+        for folder in [HERE, *(e.path for e in os.scandir(HERE) if e.is_dir() and e.name.isidentifier())]:
+            sys.path_importer_cache[folder] = FileFinder(folder, (CachedLoader, [".py"]))  # our folders only
     except OSError:  # no cache folder to be had: compile as Python would
         pass

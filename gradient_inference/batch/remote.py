@@ -18,9 +18,9 @@ The result files' lines are the providers' own formats (DigitalOcean's spec does
 
 from __future__ import annotations
 
-import gradient_cli as cli
-import gradient_http as net
-from gradient_cli import CliError
+from gradient_inference.cli import base as cli
+from gradient_inference.cli.base import CliError
+from gradient_inference.network import api as net
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def provider_line(job: dict[str, Any], provider: str) -> dict[str, Any]:
 
 def anthropic_params(job: dict[str, Any]) -> dict[str, Any]:
     """Anthropic Messages params from a simple line, or from an OpenAI line's body."""
-    import gradient_jobs as jl
+    from gradient_inference.batch import lines as jl
 
     if "messages" in job:
         messages, system, tokens, temp = job["messages"], job["system"], job["max_tokens"], job["temperature"]
@@ -106,7 +106,7 @@ def write_provider_file(source, defaults: dict[str, Any], provider: str, target)
     """Write the provider's JSONL to `target` (binary file); returns its size. Over 200 MB exits 2."""
     import json
 
-    import gradient_jobs as jl
+    from gradient_inference.batch import lines as jl
 
     size = 0
     for job in jl.jobs(source, defaults):
@@ -139,7 +139,8 @@ def upload(args, parser, session, path: str, file_name: str) -> str:
 def put_file(url: str, path: str, timeout: float) -> int:
     """PUT the file to the URL exactly as given: no Authorization header, octet-stream as the spec asks."""
     import requests
-    from gradient_download import check_download_url
+
+    from gradient_inference.network.download import check_download_url
 
     check_download_url(url, "the upload URL")  # https only (plain http only to loopback)
     cli.debug("> PUT upload URL (no API key)")
@@ -224,7 +225,7 @@ def result_urls(args, parser, session, batch_id: str) -> dict[str, Any]:
 
 def file_lines(url: str, what: str, timeout: float):
     """A result file's lines from its presigned URL: no key, redirects checked, capped in size."""
-    from gradient_download import download_lines
+    from gradient_inference.network.download import download_lines
 
     return download_lines(url, what, timeout, MAX_RESULT_BYTES)
 
@@ -233,8 +234,8 @@ def normalise(raw: bytes, costs) -> dict[str, Any]:
     """One provider result line as a `run` result line; the cost is at serverless prices, marked so."""
     import json
 
-    import gradient_jobs as jl
-    import gradient_llm as llm
+    from gradient_inference.batch import lines as jl
+    from gradient_inference.llm import openai as llm
 
     try:
         obj = json.loads(raw)
@@ -276,6 +277,6 @@ def _anthropic_reply(result: dict[str, Any]) -> dict[str, Any]:
         raise CliError(error.get("message") or "the request errored", kind=error.get("type") or "errored")
     if kind != "succeeded":
         raise CliError(f"the request was {kind or 'not run'}", kind=str(kind or "unknown"))
-    import gradient_messages as msgs
+    from gradient_inference.llm import messages as msgs
 
     return msgs.parse_reply(result.get("message") or {})

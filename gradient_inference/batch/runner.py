@@ -12,8 +12,8 @@ import sys
 import threading
 import time
 
-import gradient_cli as cli
-from gradient_cli import CliError
+from gradient_inference.cli import base as cli
+from gradient_inference.cli.base import CliError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -94,8 +94,9 @@ def retry_after(value: str | None, attempt: int) -> float:
 
 def post(session, url: str, headers: dict[str, str], body: Any, timeout: float, limiter: Limiter) -> Any:
     """POST and return the JSON reply; waits out 429s (lowering the limit), other errors raise CliError."""
-    import gradient_http as net
     import requests
+
+    from gradient_inference.network import api as net
 
     for attempt in range(RATE_LIMIT_TRIES + 1):
         try:

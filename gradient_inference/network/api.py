@@ -10,8 +10,8 @@ import os
 import re
 import time
 
-import gradient_cli as cli
-from gradient_cli import CliError, debug, redact
+from gradient_inference.cli import base as cli
+from gradient_inference.cli.base import CliError, debug, redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

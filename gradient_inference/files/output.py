@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from gradient_cli import EXIT_USAGE, CliError, note
+from gradient_inference.cli.base import EXIT_USAGE, CliError, note
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

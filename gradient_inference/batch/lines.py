@@ -14,8 +14,8 @@ import os
 import threading
 import time
 
-import gradient_cli as cli
-from gradient_cli import EXIT_USAGE, CliError
+from gradient_inference.cli import base as cli
+from gradient_inference.cli.base import EXIT_USAGE, CliError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def to_job(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[s
     """One input line as a job; a bad line raises an exit-2 error naming its number."""
     if any(k in obj for k in ("custom_id", "url", "body", "method")):
         return _openai_line(obj, number, defaults)
-    import gradient_llm as llm
+    from gradient_inference.llm import openai as llm
 
     where = f"line {number}"
     job_id = obj.get("id", f"line-{number}")
@@ -122,7 +122,7 @@ def _check_settings(settings: dict[str, Any], where: str) -> None:
 
 def _openai_line(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI batch line {custom_id, method, url, body}, sent as its body says."""
-    import gradient_llm as llm
+    from gradient_inference.llm import openai as llm
 
     where = f"line {number}"
     job_id, body = obj.get("custom_id"), obj.get("body")

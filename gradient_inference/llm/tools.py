@@ -180,6 +180,6 @@ def parse_structured(content: str) -> Any:
     try:
         return json.loads(content)
     except ValueError:
-        import gradient_cli as cli
+        from gradient_inference.cli import base as cli
 
         raise cli.CliError(f"the reply is not valid JSON: {content[:200]!r}", kind="invalid_json_output") from None

@@ -30,10 +30,10 @@ def cache_file(explicit: str | None = None) -> str:
 
 
 def snapshot_file() -> str | None:
-    """The bundled snapshot: beside scripts/ in a checkout, under share/ when pip-installed."""
+    """The bundled snapshot: in snapshots/ of a checkout, under share/ when pip-installed."""
     share = os.path.join("share", "gradient-inference", "snapshots", "pricing.json")
-    here = os.path.dirname(os.path.abspath(__file__))
-    for path in (os.path.join(os.path.dirname(here), "snapshots", "pricing.json"), os.path.join(sys.prefix, share)):
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for path in (os.path.join(checkout, "snapshots", "pricing.json"), os.path.join(sys.prefix, share)):
         if os.path.isfile(path):
             return path
     import site

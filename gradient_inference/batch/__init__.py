@@ -1,0 +1,1 @@
+"""Many prompts: batch lines, the local runner, and DigitalOcean Batch Inference."""

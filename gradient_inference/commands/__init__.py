@@ -1,0 +1,1 @@
+"""The commands, one module each: argument parsing, the requests, the rendering."""

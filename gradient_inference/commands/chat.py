@@ -1,0 +1,298 @@
+"""Chat with a Gradient model: Chat Completions by default, the Responses or Messages API on request,
+or a DigitalOcean agent at its own URL."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from gradient_inference.cli import base as cli
+
+DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it
+MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # gradient_messages.DEFAULT_MODEL, likewise
+AGENT_MODEL = "agent"  # an agent chooses its own model; the field is required, so something is sent
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # gradient_llm's, likewise
+MAX_STOP = 4
+IMAGE_API_ONLY = "DigitalOcean's contract takes images only on the Messages API (--api messages)"
+
+
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.new_parser("gradient-chat", "Send a prompt to a Gradient model and print the reply.")
+    parser.add_argument("--prompt", help="the prompt; '-' reads stdin (piped stdin is read when omitted)")
+    parser.add_argument("--prompt-file", metavar="PATH", help="read the prompt from a UTF-8 file")
+    parser.add_argument(
+        "--model",
+        type=cli.non_empty,
+        help=f"model id (default {DEFAULT_MODEL}; {MESSAGES_MODEL} with --api messages)",
+    )
+    parser.add_argument("--system", help="system prompt (instructions with --responses-api)")
+    parser.add_argument(
+        "--api",
+        choices=("chat", "responses", "messages"),
+        help="chat: /chat/completions (default); responses: /responses; messages: Anthropic's /messages",
+    )
+    parser.add_argument("--responses-api", action="store_true", help="same as --api responses")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="store the response (store: true) so it can be continued; implies --responses-api",
+    )
+    parser.add_argument(
+        "--previous-response-id",
+        metavar="ID",
+        type=cli.non_empty,
+        help="continue a stored response; implies --responses-api",
+    )
+    parser.add_argument(
+        "--temperature", type=cli.temperature, help="sampling temperature, 0 to 2 (0 to 1 with --api messages)"
+    )
+    parser.add_argument("--max-tokens", type=cli.positive_int, help="cap on generated tokens (a positive integer)")
+    parser.add_argument("--stream", action="store_true", help="print the reply as it arrives (server-sent events)")
+    parser.add_argument(
+        "--messages-file",
+        metavar="PATH",
+        help="conversation so far: a JSON array of Chat Completions messages, or JSONL ('-' reads stdin); "
+        "--prompt adds a final user message",
+    )
+    parser.add_argument("--tools", metavar="PATH", help="JSON array of function tools the model may call")
+    parser.add_argument(
+        "--tool-choice", metavar="auto|none|required|NAME", type=cli.non_empty, help="whether and which tool to call"
+    )
+    parser.add_argument("--json-schema", metavar="PATH", help="JSON Schema the reply must follow (structured output)")
+    parser.add_argument(
+        "--stop", action="append", type=stop_text, metavar="TEXT", help=f"stop sequence (up to {MAX_STOP} times)"
+    )
+    parser.add_argument("--top-p", type=unit_interval, help="nucleus sampling, 0 to 1")
+    parser.add_argument("--seed", type=whole_number, help="seed for best-effort determinism (Chat Completions only)")
+    parser.add_argument("--reasoning-effort", choices=REASONING_EFFORTS, help="effort for reasoning models")
+    parser.add_argument("--cache-dir", help="pricing cache folder for the cost estimate (env GRADIENT_CACHE_DIR)")
+    parser.add_argument(
+        "--image",
+        action="append",
+        metavar="PATH",
+        help="attach a JPEG, PNG, GIF or WebP file (<= 5 MB; repeat up to 20); implies --api messages",
+    )
+    parser.add_argument("--top-k", type=cli.non_negative_int, help="sample from the top K tokens (--api messages)")
+    parser.add_argument(
+        "--agent-url",
+        metavar="URL",
+        help="chat with a DigitalOcean agent at this URL (env GRADIENT_AGENT_URL; key from GRADIENT_AGENT_KEY)",
+    )
+    return parser
+
+
+def stop_text(text: str) -> str:
+    if not text:
+        raise cli.argparse.ArgumentTypeError("a stop sequence must not be empty")
+    return text  # not stripped: "\n\n" is a common stop sequence
+
+
+def unit_interval(text: str) -> float:
+    value = cli.number(text, float)
+    if not 0 <= value <= 1:
+        raise cli.argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def whole_number(text: str) -> int:
+    return int(cli.number(text, int))
+
+
+def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
+    """(api, agent URL or None); what needs no file read is refused here, before anything is loaded or sent."""
+    responses_only = [
+        f for f, on in (("--cache", args.cache), ("--previous-response-id", args.previous_response_id)) if on
+    ]
+    api = args.api or ("responses" if args.responses_api or responses_only else "messages" if args.image else "chat")
+    if args.responses_api and api != "responses":
+        parser.error(f"--responses-api means --api responses, not --api {api}")
+    if responses_only and api != "responses":
+        parser.error(f"{responses_only[0]} needs the Responses API, not --api {api}")
+    if args.image and api != "messages":
+        parser.error(f"--image: {IMAGE_API_ONLY}, not --api {api}")
+    agent = args.agent_url or (os.environ.get("GRADIENT_AGENT_URL") if api == "chat" else None)
+    if agent and (api != "chat" or args.image):
+        what = f"--api {api}" if args.api or not args.image else f"--image ({IMAGE_API_ONLY})"
+        parser.error(f"--agent-url: an agent takes Chat Completions only, not {what}")
+    if agent:
+        try:
+            from gradient_inference.network import api as net
+
+            agent = net.agent_endpoint(agent)
+        except ValueError as exc:
+            parser.error(str(exc))
+    if args.top_k is not None and api != "messages":
+        parser.error("--top-k exists only on the Messages API (--api messages)")
+    if args.seed is not None and api == "messages":
+        parser.error("--seed: the Messages API has no seed")
+    if args.seed is not None and api == "responses":
+        parser.error("--seed is not part of the Responses API; drop it or use Chat Completions")
+    if args.stop and len(args.stop) > MAX_STOP:
+        parser.error(f"--stop can be given at most {MAX_STOP} times (the API takes up to {MAX_STOP} sequences)")
+    if args.tool_choice and not args.tools:
+        parser.error("--tool-choice needs --tools")
+    if args.messages_file == "-" and args.prompt == "-":
+        parser.error("--messages-file - and --prompt - cannot both read stdin")
+    return api, agent
+
+
+def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
+    """The messages to send: --system, then --messages-file, then the prompt (required without a file)."""
+    from gradient_inference.files.input import read_file, read_text
+    from gradient_inference.llm import openai as llm
+
+    messages = None
+    if args.messages_file is not None:
+        try:
+            messages = llm.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
+        except ValueError as exc:
+            parser.error(f"--messages-file {args.messages_file}: {exc}")
+    prompt = None
+    if messages is None or args.prompt is not None or args.prompt_file is not None:
+        prompt = read_text(parser, args.prompt, args.prompt_file)
+    return llm.assemble(args.system, messages, prompt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = cli.parse(parser, argv)
+    api, agent = check_flags(parser, args)
+    messages = conversation(parser, args)
+    model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
+    from gradient_inference.llm import openai as llm
+    from gradient_inference.network import api as net
+
+    schema_name = None
+    try:
+        tools = llm.load_tools(args.tools) if args.tools else None
+        schema = llm.load_json_schema(args.json_schema) if args.json_schema else None
+        names = [tool["function"]["name"] for tool in tools or []]
+        if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
+            raise ValueError(
+                f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
+            )
+        common = {  # what every API takes, each builder in its own shape
+            "max_tokens": args.max_tokens,
+            "temperature": args.temperature,
+            "top_p": args.top_p,
+            "stop": args.stop,
+            "reasoning_effort": args.reasoning_effort,
+            "tools": tools,
+            "json_schema": schema,
+            "stream": args.stream,
+        }
+        if api == "messages":
+            from gradient_inference.llm import messages as msgs
+            from gradient_inference.llm.vision import load_images
+
+            path, body = msgs.build_request(
+                model,
+                messages,
+                images=load_images(args.image or []),
+                top_k=args.top_k,
+                choice=args.tool_choice,
+                **common,
+            )
+            schema_name = body["tool_choice"]["name"] if schema else None
+        else:
+            path, body = llm.build_request(
+                api,
+                model,
+                messages,
+                store=args.cache,
+                previous_response_id=args.previous_response_id,
+                tool_choice=args.tool_choice,
+                seed=args.seed,
+                **common,
+            )
+    except ValueError as exc:
+        parser.error(str(exc))
+    target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
+    resp = net.api_request(args, parser, "POST", path, body, stream=args.stream, **target)
+    if resp is None:  # --dry-run
+        return 0
+
+    printed: list[str] = []
+
+    def echo(text: str) -> None:
+        if not args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            printed.append(text)
+
+    if args.stream:
+        import requests
+
+        try:
+            if api == "messages":
+                reply = msgs.stream_reply(resp, echo, schema_name)
+            else:
+                reply = (llm.stream_responses if api == "responses" else llm.stream_chat)(resp, echo)
+        except (requests.exceptions.RequestException, OSError) as exc:
+            stalled = "timed out" in str(exc).lower()
+            why = f"no data for {args.timeout:g}s" if stalled else "the connection closed mid-way"
+            raise _broken(printed, resp, f"the stream broke: {why}") from None
+        except cli.CliError as err:
+            if printed and not printed[-1].endswith("\n"):
+                print()  # keep what was printed, and end its line
+            err.request_id = err.request_id or resp.headers.get("x-request-id")
+            raise
+        finally:
+            resp.close()
+    else:
+        data = net.read_json(resp)
+        if api == "messages":
+            reply = msgs.parse_reply(data, schema_name)
+        else:
+            reply = llm.parse_responses(data) if api == "responses" else llm.parse_chat(data)
+    reply["model"] = reply["model"] or model
+    if schema and api != "messages":  # the Messages API's forced tool call is its parsed reply already
+        try:
+            llm.add_parsed(reply)  # an unparsable reply exits 1 (invalid_json_output)
+        except cli.CliError:
+            if printed and not printed[-1].endswith("\n"):
+                print()  # keep the streamed text, and end its line
+            raise
+    from gradient_inference.prices import table as prices
+
+    # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
+    reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
+
+    if args.json:
+        cli.print_json(reply)
+        return 0
+    if args.stream and printed:
+        if not "".join(printed).endswith("\n"):
+            print()
+    elif reply["content"] or not reply["tool_calls"]:  # a forced --json-schema tool streams no text: print it now
+        print(reply["content"], flush=True)
+    import json
+
+    for call in reply["tool_calls"]:  # one line each: the function's name and its arguments as JSON
+        print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
+    if args.cache and reply["id"]:
+        cli.note(f"response id {reply['id']} (continue with --previous-response-id {reply['id']})")
+    if reply["cost"]:
+        cli.note(
+            f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}; prices from {reply['cost']['source']})"
+        )
+    return 0
+
+
+def _broken(printed: list[str], resp, message: str) -> cli.CliError:
+    if printed and not printed[-1].endswith("\n"):
+        print()
+    return cli.CliError(message, kind="stream_broken", request_id=resp.headers.get("x-request-id"))
+
+
+def _usage_line(usage: dict[str, int | None]) -> str:
+    text = f"{usage['input_tokens'] or 0} in / {usage['output_tokens'] or 0} out tokens"
+    return text + (f", {usage['cached_tokens']} cached" if usage.get("cached_tokens") else "")
+
+
+def run() -> None:
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

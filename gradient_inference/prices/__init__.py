@@ -1,0 +1,1 @@
+"""Prices: the cache, the bundled snapshot, the live docs page, matching model ids, and cost."""
