@@ -76,7 +76,8 @@ def test_200_prompts_each_once_with_its_own_answer_within_concurrency(batch, fak
     for line in lines:
         assert line["ok"] is True and line["content"] == f"echo: prompt {line['id'][1:]}"
         assert line["model"] == "openai-gpt-oss-120b" and line["finish_reason"] == "stop"
-        assert line["usage"]["input_tokens"] == 12 and line["cost"] == pytest.approx(CALL_COST)
+        assert line["usage"]["input_tokens"] == 12 and line["cost"]["usd"] == pytest.approx(CALL_COST)
+        assert set(line["cost"]) == {"usd", "source", "price_model"}
         assert "tool_calls" not in line
     assert len(fake.requests) == 200
     assert 1 < fake.throttle.max_inflight <= 8
@@ -139,6 +140,18 @@ def test_400_is_a_failed_line_500_is_retried_and_a_rerun_resends_only_failures(b
     r = batch("run", str(src), "--json")
     assert r.code == 1 and r.json()["skipped"] == 2
     assert [prompt["body"]["messages"][-1]["content"] for prompt in fake.requests] == ["BAD400"]
+
+
+def test_a_result_file_in_the_old_bare_number_cost_shape_resumes_and_new_lines_get_the_object(batch, fake, tmp_path):
+    src = write_lines(tmp_path / "in.jsonl", prompts(3))
+    old = {"id": "p0", "ok": True, "model": "openai-gpt-oss-120b", "content": "x", "finish_reason": "stop"}
+    write_lines(tmp_path / "in.results.jsonl", [{**old, "usage": {"input_tokens": 12}, "cost": 0.0000123}])
+    r = batch("run", str(src), "--json")
+    assert r.code == 0 and r.json()["skipped"] == 1 and r.json()["ok"] == 2
+    assert sorted(req["body"]["messages"][-1]["content"] for req in fake.requests) == ["prompt 1", "prompt 2"]
+    new = [line for line in results(tmp_path / "in.results.jsonl") if line["id"] != "p0"]
+    assert all(set(line["cost"]) == {"usd", "source", "price_model"} for line in new)
+    assert r.json()["cost_usd"] == pytest.approx(2 * CALL_COST)  # the summary counts this run's lines
 
 
 def test_partial_last_line_is_ignored_and_never_corrupts_the_file(batch, fake, tmp_path):

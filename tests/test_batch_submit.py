@@ -102,7 +102,7 @@ def test_submit_wait_openai_chat_normalises_results_and_keeps_failed_lines(batch
     out = results(tmp_path / f"{bid}.results.jsonl")
     assert set(out) == {"a", "b", "bad", "late"}
     assert out["a"]["ok"] and out["a"]["content"] == "echo: first" and out["a"]["finish_reason"] == "stop"
-    assert out["a"]["usage"]["input_tokens"] == 12 and out["a"]["cost"] == pytest.approx(OSS_COST)
+    assert out["a"]["usage"]["input_tokens"] == 12 and out["a"]["cost"]["usd"] == pytest.approx(OSS_COST)
     assert out["a"]["cost_basis"] == "serverless"
     assert out["bad"]["ok"] is False
     assert out["bad"]["error"] == {
@@ -153,7 +153,7 @@ def test_submit_wait_anthropic_sends_params_without_endpoint(batch, fake, tmp_pa
     assert out["a"]["ok"] and out["a"]["content"] == "echo: first" and out["a"]["finish_reason"] == "stop"
     # Anthropic's input_tokens leave out cache reads: 12 uncached + 4 read from the cache
     assert out["a"]["usage"] == {"input_tokens": 16, "output_tokens": 5, "cached_tokens": 4, "reasoning_tokens": None}
-    assert out["a"]["cost"] == pytest.approx((12 * 1.0 + 4 * 0.1 + 5 * 5.0) / 1e6)
+    assert out["a"]["cost"]["usd"] == pytest.approx((12 * 1.0 + 4 * 0.1 + 5 * 5.0) / 1e6)
     assert out["bad"]["error"]["type"] == "invalid_request_error"
     assert out["bad"]["error"]["message"] == "That prompt is not allowed."
     assert out["late"]["ok"] is False and out["late"]["error"]["type"] == "expired"

@@ -183,7 +183,7 @@ def default_output(input_path: str) -> str:
     return root + ".results.jsonl"
 
 
-def ok_line(job_id: str, reply: dict[str, Any], cost: float | None) -> dict[str, Any]:
+def ok_line(job_id: str, reply: dict[str, Any], cost: dict[str, Any] | None) -> dict[str, Any]:
     line = {
         "id": job_id,
         "ok": True,

@@ -253,7 +253,7 @@ def normalise(raw: bytes, costs) -> dict[str, Any]:
             reply = llm.parse_responses(body) if "output" in body else llm.parse_chat(body)
     except CliError as err:
         return jl.error_line(job_id, err)
-    cost = costs.usd(reply["model"] or "", reply["usage"])
+    cost = costs.cost(reply["model"] or "", reply["usage"])
     return {**jl.ok_line(job_id, reply, cost), "cost_basis": "serverless"}
 
 

@@ -138,14 +138,14 @@ def cmd_run(parser, args) -> int:
         except cli.CliError as err:
             return jl.error_line(job["id"], err), None
         reply["model"] = reply["model"] or job["model"]
-        cost = costs.usd(reply["model"], reply["usage"]) or costs.usd(job["model"], reply["usage"])
-        return jl.ok_line(job["id"], reply, cost), cost
+        cost = costs.cost(reply["model"], reply["usage"]) or costs.cost(job["model"], reply["usage"])
+        return jl.ok_line(job["id"], reply, cost), cost["usd"] if cost else None
 
     def done(line: dict) -> None:
         writer.write(line)
         progress.update(line["ok"])
         if line.get("cost"):
-            spent.append(line["cost"])
+            spent.append(line["cost"]["usd"])
 
     started = time.monotonic()
     try:
@@ -253,7 +253,7 @@ def download(args, parser, session, bid: str, status: str | None) -> int:
                 writer.write(line)
                 counts[0 if line["ok"] else 1] += 1
                 if line.get("cost"):
-                    spent.append(line["cost"])
+                    spent.append(line["cost"]["usd"])
     finally:
         writer.close()
     summary = {"batch_id": bid, "status": status, "total": sum(counts), "ok": counts[0], "failed": counts[1]}
@@ -329,7 +329,7 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
 
 
 class CostBook:
-    """Per-call USD from cached or bundled prices, each model matched once."""
+    """Per-call cost objects from cached or bundled prices, each model matched once."""
 
     def __init__(self, cache_dir: str | None) -> None:
         from gradient_inference.prices import table as prices
@@ -342,11 +342,12 @@ class CostBook:
             self.rows[model] = self.prices.match_price(model, rows)
         return self.rows[model]
 
-    def usd(self, model: str, usage: dict) -> float | None:
-        return self.prices.estimate_cost(usage, self.row(model)) if model else None
+    def cost(self, model: str, usage: dict) -> dict | None:
+        """{usd, source, price_model} (prices.cost_object), or None when the model has no known price."""
+        return self.prices.cost_object(usage, self.row(model), self.table["source"]) if model and self.table else None
 
     def require_prices(self, models: set[str]) -> None:
-        unknown = sorted(m for m in models if self.usd(m, {"input_tokens": 1, "output_tokens": 1}) is None)
+        unknown = sorted(m for m in models if self.cost(m, {"input_tokens": 1, "output_tokens": 1}) is None)
         if unknown:
             raise cli.CliError(
                 f"--max-cost needs a known price, and there is none for {', '.join(unknown)} "

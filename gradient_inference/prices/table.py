@@ -206,5 +206,10 @@ def call_cost(model: str, usage: dict, explicit_dir: str | None = None) -> dict 
     """{usd, source, price_model} for one call from cached or bundled prices (never live), or None."""
     prices = offline_prices(explicit_dir)
     row = match_price(str(model or ""), prices["models"]) if prices else None
+    return cost_object(usage, row, prices["source"] if prices else "")
+
+
+def cost_object(usage: dict, row: dict | None, source: str) -> dict | None:
+    """The one cost shape every command reports: {usd, source, price_model}, or None when unpriced."""
     usd = estimate_cost(usage, row)
-    return None if usd is None else {"usd": usd, "source": prices["source"], "price_model": row["model"]}
+    return None if usd is None else {"usd": usd, "source": source, "price_model": row["model"]}
