@@ -93,7 +93,7 @@ def test_every_accepted_flag_value_makes_a_valid_body(
         stop=stop,
         reasoning_effort=effort,
         tools=tools,
-        choice=choice,
+        tool_choice=choice,
         json_schema=("answer_schema", {"type": "object", "properties": {"a": {"type": "string"}}}) if schema else None,
         stream=stream,
     )

@@ -76,8 +76,14 @@ def test_the_wheel_installs_one_top_level_package(tmp_path):
     """pip install . adds gradient_inference and nothing else at the top of site-packages (plus the snapshot data)."""
     import zipfile
 
+    source = tmp_path / "source"  # a copy, so that a build/ folder left in the checkout cannot leak into it
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("gradient_inference", "snapshots"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

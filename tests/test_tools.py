@@ -18,7 +18,8 @@ from spec_checks import check_chat_request, check_request, check_responses_reque
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gradient_inference.commands import chat as gradient_chat  # noqa: E402
-from gradient_inference.llm import openai as llm  # noqa: E402
+from gradient_inference.llm import apis, completions  # noqa: E402
+from gradient_inference.llm import conversation as conv  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("spec_check")
 
@@ -447,9 +448,9 @@ def test_top_p_bounds_are_inclusive(run, server, value):
 
 
 def test_the_chat_scripts_copies_of_llm_constants_agree():
-    # gradient_chat repeats them so that --help and usage errors need not import gradient_llm
-    assert gradient_chat.REASONING_EFFORTS == llm.REASONING_EFFORTS
-    assert gradient_chat.DEFAULT_MODEL == llm.DEFAULT_MODEL
+    # commands/chat.py repeats them so that --help and usage errors need not import llm/
+    assert gradient_chat.REASONING_EFFORTS == completions.REASONING_EFFORTS
+    assert gradient_chat.DEFAULT_MODEL == completions.DEFAULT_MODEL
 
 
 # ---------------------------------------------------------------- --max-tokens within the spec
@@ -465,8 +466,8 @@ def test_max_tokens_field_keeps_every_value_valid(run, server, value, field):
 def test_every_max_tokens_value_makes_a_valid_body():
     messages = [{"role": "user", "content": "x"}]
     for value in [*range(1, 600), 4096, 128_000, 10**9]:
-        _, chat = llm.build_request("chat", "m", messages, max_tokens=value)
-        _, responses = llm.build_request("responses", "m", messages, max_tokens=value)
+        _, chat = apis.module("chat").build_request("m", messages, max_tokens=value)
+        _, responses = apis.module("responses").build_request("m", messages, max_tokens=value)
         assert check_chat_request(chat) == [] and check_responses_request(responses) == [], value
 
 
@@ -474,7 +475,7 @@ def test_every_combination_of_flags_makes_a_valid_body():
     """What the chat script can send, built in-process for every combination of the options."""
     conversations = [
         [{"role": "user", "content": "x"}],
-        llm.assemble("sys", llm.check_messages(json.loads(json.dumps(CONVERSATION))), "next"),
+        conv.assemble("sys", conv.check_messages(json.loads(json.dumps(CONVERSATION))), "next"),
     ]
     options = itertools.product(
         ["chat", "responses"],
@@ -491,8 +492,7 @@ def test_every_combination_of_flags_makes_a_valid_body():
     for api, messages, stream, tool_list, choice, schema, stop, top_p, effort in options:
         if choice and not tool_list:
             continue  # refused by the script (exit 2)
-        path, body = llm.build_request(
-            api,
+        path, body = apis.module(api).build_request(
             "openai-gpt-oss-120b",
             messages,
             instructions=None,

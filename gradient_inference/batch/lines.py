@@ -72,7 +72,8 @@ def to_job(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[s
     """One input line as a job; a bad line raises an exit-2 error naming its number."""
     if any(k in obj for k in ("custom_id", "url", "body", "method")):
         return _openai_line(obj, number, defaults)
-    from gradient_inference.llm import openai as llm
+    from gradient_inference.llm import apis
+    from gradient_inference.llm import conversation as conv
 
     where = f"line {number}"
     job_id = obj.get("id", f"line-{number}")
@@ -90,14 +91,13 @@ def to_job(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[s
         messages = [{"role": "user", "content": obj["prompt"]}]
     elif "messages" in obj:
         try:
-            messages = llm.check_messages(obj["messages"])
+            messages = conv.check_messages(obj["messages"])
         except ValueError as exc:
             raise bad_input(f"{where}: {exc}") from None
     else:
         raise bad_input(f"{where} has no prompt, messages or body")
     api = defaults.get("api", "chat")
-    path, body = llm.build_request(
-        api,
+    path, body = apis.module(api).build_request(
         settings["model"],
         messages,
         instructions=settings["system"],
@@ -122,7 +122,7 @@ def _check_settings(settings: dict[str, Any], where: str) -> None:
 
 def _openai_line(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI batch line {custom_id, method, url, body}, sent as its body says."""
-    from gradient_inference.llm import openai as llm
+    from gradient_inference.llm import conversation as conv
 
     where = f"line {number}"
     job_id, body = obj.get("custom_id"), obj.get("body")
@@ -142,7 +142,7 @@ def _openai_line(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> 
     api = OPENAI_URLS[obj["url"]]
     if api == "chat":
         try:
-            llm.check_messages(body.get("messages"))
+            conv.check_messages(body.get("messages"))
         except ValueError as exc:
             raise bad_input(f"{where}: body.messages: {exc}") from None
     elif not body.get("input"):

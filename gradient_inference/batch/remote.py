@@ -235,7 +235,7 @@ def normalise(raw: bytes, costs) -> dict[str, Any]:
     import json
 
     from gradient_inference.batch import lines as jl
-    from gradient_inference.llm import openai as llm
+    from gradient_inference.llm import completions, responses
 
     try:
         obj = json.loads(raw)
@@ -250,7 +250,7 @@ def normalise(raw: bytes, costs) -> dict[str, Any]:
             body, status = response.get("body"), response.get("status_code")
             if obj.get("error") or not isinstance(body, dict) or (status or 200) >= 400:
                 return jl.error_line(job_id, _openai_error(obj, body, status, response.get("request_id")))
-            reply = llm.parse_responses(body) if "output" in body else llm.parse_chat(body)
+            reply = (responses if "output" in body else completions).parse_reply(body)
     except CliError as err:
         return jl.error_line(job_id, err)
     cost = costs.cost(reply["model"] or "", reply["usage"])

@@ -8,7 +8,7 @@ import time
 
 from gradient_inference.cli import base as cli
 
-DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it
+DEFAULT_MODEL = "openai-gpt-oss-120b"  # llm/completions.DEFAULT_MODEL; repeated so --help need not load it
 PROG = "gradient-batch"
 
 
@@ -123,7 +123,7 @@ def cmd_run(parser, args) -> int:
         return 0
     headers = {"Authorization": f"Bearer {net.api_key(base)}", "Accept": "application/json"}
     from gradient_inference.batch import runner as runner
-    from gradient_inference.llm import openai as llm
+    from gradient_inference.llm import apis
 
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
     limiter = runner.Limiter(args.concurrency, args.max_cost)
@@ -134,7 +134,7 @@ def cmd_run(parser, args) -> int:
     def work(job: dict) -> tuple[dict, float | None]:
         try:
             data = runner.post(session, base + job["path"], headers, job["body"], args.timeout, limiter)
-            reply = llm.parse_responses(data) if job["api"] == "responses" else llm.parse_chat(data)
+            reply = apis.module(job["api"]).parse_reply(data)
         except cli.CliError as err:
             return jl.error_line(job["id"], err), None
         reply["model"] = reply["model"] or job["model"]

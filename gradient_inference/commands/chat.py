@@ -8,10 +8,10 @@ import sys
 
 from gradient_inference.cli import base as cli
 
-DEFAULT_MODEL = "openai-gpt-oss-120b"  # gradient_llm.DEFAULT_MODEL; repeated so --help need not load it
-MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # gradient_messages.DEFAULT_MODEL, likewise
+DEFAULT_MODEL = "openai-gpt-oss-120b"  # llm/completions.DEFAULT_MODEL; repeated so --help need not load it
+MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # llm/messages.DEFAULT_MODEL, likewise
 AGENT_MODEL = "agent"  # an agent chooses its own model; the field is required, so something is sent
-REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # gradient_llm's, likewise
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # llm/completions', likewise
 MAX_STOP = 4
 IMAGE_API_ONLY = "DigitalOcean's contract takes images only on the Messages API (--api messages)"
 
@@ -139,18 +139,56 @@ def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
 def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
     """The messages to send: --system, then --messages-file, then the prompt (required without a file)."""
     from gradient_inference.files.input import read_file, read_text
-    from gradient_inference.llm import openai as llm
+    from gradient_inference.llm import conversation as conv
 
     messages = None
     if args.messages_file is not None:
         try:
-            messages = llm.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
+            messages = conv.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
         except ValueError as exc:
             parser.error(f"--messages-file {args.messages_file}: {exc}")
     prompt = None
     if messages is None or args.prompt is not None or args.prompt_file is not None:
         prompt = read_text(parser, args.prompt, args.prompt_file)
-    return llm.assemble(args.system, messages, prompt)
+    return conv.assemble(args.system, messages, prompt)
+
+
+def request_options(parser: cli.ArgumentParser, args) -> dict:
+    """The options for the API module's build_request, files read and checked; those not given are left out,
+    and check_flags has refused any that the chosen API does not take."""
+    from gradient_inference.llm import tools as gt
+
+    try:
+        tools = gt.load_tools(args.tools) if args.tools else None
+        schema = gt.load_json_schema(args.json_schema) if args.json_schema else None
+        names = [tool["function"]["name"] for tool in tools or []]
+        if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
+            raise ValueError(
+                f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
+            )
+        if args.image:
+            from gradient_inference.llm.vision import load_images
+
+            images = load_images(args.image)
+    except ValueError as exc:
+        parser.error(str(exc))
+    options = {
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "stop": args.stop,
+        "seed": args.seed,
+        "reasoning_effort": args.reasoning_effort,
+        "tools": tools,
+        "tool_choice": args.tool_choice,
+        "json_schema": schema,
+        "stream": args.stream,
+        "store": args.cache,  # --cache and --previous-response-id: Responses only
+        "previous_response_id": args.previous_response_id,
+        "images": images if args.image else None,  # --image and --top-k: Messages only
+        "top_k": args.top_k,
+    }
+    return {name: value for name, value in options.items() if value is not None and value is not False}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,52 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     api, agent = check_flags(parser, args)
     messages = conversation(parser, args)
     model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
-    from gradient_inference.llm import openai as llm
+    options = request_options(parser, args)
+    from gradient_inference.llm import apis
     from gradient_inference.network import api as net
 
-    schema_name = None
+    text_api = apis.module(api)
     try:
-        tools = llm.load_tools(args.tools) if args.tools else None
-        schema = llm.load_json_schema(args.json_schema) if args.json_schema else None
-        names = [tool["function"]["name"] for tool in tools or []]
-        if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
-            raise ValueError(
-                f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
-            )
-        common = {  # what every API takes, each builder in its own shape
-            "max_tokens": args.max_tokens,
-            "temperature": args.temperature,
-            "top_p": args.top_p,
-            "stop": args.stop,
-            "reasoning_effort": args.reasoning_effort,
-            "tools": tools,
-            "json_schema": schema,
-            "stream": args.stream,
-        }
-        if api == "messages":
-            from gradient_inference.llm import messages as msgs
-            from gradient_inference.llm.vision import load_images
-
-            path, body = msgs.build_request(
-                model,
-                messages,
-                images=load_images(args.image or []),
-                top_k=args.top_k,
-                choice=args.tool_choice,
-                **common,
-            )
-            schema_name = body["tool_choice"]["name"] if schema else None
-        else:
-            path, body = llm.build_request(
-                api,
-                model,
-                messages,
-                store=args.cache,
-                previous_response_id=args.previous_response_id,
-                tool_choice=args.tool_choice,
-                seed=args.seed,
-                **common,
-            )
+        path, body = text_api.build_request(model, messages, **options)
     except ValueError as exc:
         parser.error(str(exc))
     target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
@@ -220,47 +219,44 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             printed.append(text)
 
-    if args.stream:
-        import requests
-
-        try:
-            if api == "messages":
-                reply = msgs.stream_reply(resp, echo, schema_name)
-            else:
-                reply = (llm.stream_responses if api == "responses" else llm.stream_chat)(resp, echo)
-        except (requests.exceptions.RequestException, OSError) as exc:
-            stalled = "timed out" in str(exc).lower()
-            why = f"no data for {args.timeout:g}s" if stalled else "the connection closed mid-way"
-            raise _broken(printed, resp, f"the stream broke: {why}") from None
-        except cli.CliError as err:
-            if printed and not printed[-1].endswith("\n"):
-                print()  # keep what was printed, and end its line
-            err.request_id = err.request_id or resp.headers.get("x-request-id")
-            raise
-        finally:
-            resp.close()
-    else:
-        data = net.read_json(resp)
-        if api == "messages":
-            reply = msgs.parse_reply(data, schema_name)
-        else:
-            reply = llm.parse_responses(data) if api == "responses" else llm.parse_chat(data)
+    reply = read_reply(text_api, resp, args, options.get("json_schema"), echo, printed)
     reply["model"] = reply["model"] or model
-    if schema and api != "messages":  # the Messages API's forced tool call is its parsed reply already
-        try:
-            llm.add_parsed(reply)  # an unparsable reply exits 1 (invalid_json_output)
-        except cli.CliError:
-            if printed and not printed[-1].endswith("\n"):
-                print()  # keep the streamed text, and end its line
-            raise
     from gradient_inference.prices import table as prices
 
     # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
     reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
+    render(args, reply, printed)
+    return 0
 
+
+def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
+    """The reply, parsed whole or read from the stream (echoing text as it comes); a broken stream keeps what
+    was printed and ends its line."""
+    if not args.stream:
+        from gradient_inference.network import api as net
+
+        return text_api.parse_reply(net.read_json(resp), schema)
+    import requests
+
+    try:
+        return text_api.stream_reply(resp, echo, schema)
+    except (requests.exceptions.RequestException, OSError) as exc:
+        stalled = "timed out" in str(exc).lower()
+        why = f"no data for {args.timeout:g}s" if stalled else "the connection closed mid-way"
+        raise _broken(printed, resp, f"the stream broke: {why}") from None
+    except cli.CliError as err:
+        if printed and not printed[-1].endswith("\n"):
+            print()  # keep what was printed, and end its line
+        err.request_id = err.request_id or resp.headers.get("x-request-id")
+        raise
+    finally:
+        resp.close()
+
+
+def render(args, reply: dict, printed: list[str]) -> None:
     if args.json:
         cli.print_json(reply)
-        return 0
+        return
     if args.stream and printed:
         if not "".join(printed).endswith("\n"):
             print()
@@ -276,7 +272,6 @@ def main(argv: list[str] | None = None) -> int:
         cli.note(
             f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}; prices from {reply['cost']['source']})"
         )
-    return 0
 
 
 def _broken(printed: list[str], resp, message: str) -> cli.CliError:

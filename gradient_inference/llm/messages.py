@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from gradient_inference.cli import base as cli
-from gradient_inference.llm.openai import _json_event as json_event  # one event parser for every API's streams
+from gradient_inference.llm.reply import json_event  # one event parser for every API's streams
 from gradient_inference.network import api as net
 
 TYPE_CHECKING = False
@@ -114,7 +114,7 @@ def convert_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return converted
 
 
-def tool_choice(choice: str, tool_names: list[str]) -> dict[str, Any]:
+def choice_field(choice: str, tool_names: list[str]) -> dict[str, Any]:
     """auto -> auto, required -> any, NAME -> that tool (ValueError for a NAME not among the tools)."""
     if choice == "auto":
         return {"type": "auto"}
@@ -150,11 +150,16 @@ def build_request(
     stop: list[str] | None = None,
     reasoning_effort: str | None = None,
     tools: list[dict[str, Any]] | None = None,
-    choice: str | None = None,
+    tool_choice: str | None = None,
     json_schema: tuple[str, dict[str, Any]] | None = None,
     stream: bool = False,
+    seed: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """(path, body) for POST /messages from Chat Completions messages; ValueError for what cannot be sent."""
+    """(path, body) for POST /messages from Chat Completions messages; ValueError for what cannot be sent.
+    The interface of llm/completions.py, plus `images` (llm/vision.py) and `top_k`."""
+    choice = tool_choice
+    if seed is not None:
+        raise ValueError("--seed: the Messages API has no seed")
     if temperature is not None and not 0 <= temperature <= 1:
         raise ValueError(f"--temperature must be between 0 and 1 on the Messages API, got {temperature:g}")
     if top_p is not None and not 0 <= top_p <= 1:
@@ -180,7 +185,7 @@ def build_request(
     elif choice not in (None, "none"):
         if not definitions:
             raise ValueError(f"--tool-choice {choice} needs --tools")
-        body["tool_choice"] = tool_choice(choice, [d["name"] for d in definitions])
+        body["tool_choice"] = choice_field(choice, [d["name"] for d in definitions])
     if definitions:
         body["tools"] = definitions
     if stop:
@@ -253,15 +258,23 @@ def reply_from(message: dict[str, Any], blocks: list[Any], schema_name: str | No
     return reply
 
 
-def parse_reply(data: Any, schema_name: str | None = None) -> dict[str, Any]:
+def parse_reply(data: Any, json_schema: tuple[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     content = net.require(data, "content")
     if not isinstance(content, list):
         raise cli.CliError("the response's 'content' is not a list", kind="bad_response")
-    return reply_from(data, content, schema_name)
+    return reply_from(data, content, _schema_name(json_schema))
 
 
-def stream_reply(resp, echo: Callable[[str], None], schema_name: str | None = None) -> dict[str, Any]:
+def _schema_name(json_schema: tuple[str, dict[str, Any]] | None) -> str | None:
+    """The forced tool's name that carries the structured answer, as build_request named it."""
+    return schema_tool(*json_schema)["name"] if json_schema else None
+
+
+def stream_reply(
+    resp, echo: Callable[[str], None], json_schema: tuple[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Read the event stream: text deltas are echoed as they arrive, tool input JSON is assembled."""
+    schema_name = _schema_name(json_schema)
     message: dict[str, Any] = {}
     blocks: dict[int, dict[str, Any]] = {}
     partial: dict[int, list[str]] = {}
