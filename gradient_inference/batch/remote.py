@@ -269,7 +269,7 @@ def _openai_error(obj: dict, body: Any, status: int | None, request_id: str | No
 
 
 def _anthropic_reply(result: dict[str, Any]) -> dict[str, Any]:
-    """A Message Batches result: its message read as gradient_messages reads a /v1/messages reply."""
+    """A Message Batches result: its message read as llm/messages.py reads a /v1/messages reply."""
     kind = result.get("type")
     if kind == "errored":
         error = result.get("error") or {}

@@ -22,7 +22,7 @@ MAX_N = 10
 MAX_IMAGE_BYTES = 50 * 1024 * 1024  # per downloaded image; checked while reading, not after
 QUALITIES = ("low", "medium", "high", "auto", "standard", "hd")
 EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "webp": ".webp"}
-FAL_PREFIX = "fal-ai/"  # these models run as async-invoke jobs (gradient_async), not /images/generations
+FAL_PREFIX = "fal-ai/"  # these models run as async-invoke jobs (media/async_invoke.py), not /images/generations
 
 
 def build_parser() -> cli.ArgumentParser:

@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
     prices = None
     if args.prices:
-        from gradient_inference.prices import table as gradient_prices
+        from gradient_inference.prices import table as prices_table
 
-        prices = gradient_prices.offline_prices(args.cache_dir)
+        prices = prices_table.offline_prices(args.cache_dir)
         rows = prices["models"] if prices else []
         for model in models:
-            row = gradient_prices.match_price(model["id"], rows)
+            row = prices_table.match_price(model["id"], rows)
             model["input_price"] = row.get("input_price") if row else None
             model["output_price"] = row.get("output_price") if row else None
             model["price_unit"] = row.get("unit") if row else None

@@ -2,8 +2,8 @@
 
 The contract is DigitalOcean's OpenAPI (inference_create_messages.yml, models/messages_*.yml).
 Conversations stay in the Chat Completions shape everywhere else in the skill; this module converts
-them, and turns replies back into the reply dict gradient_llm gives for the other APIs (plus
-`stop_reason`). Images are loaded by gradient_vision.
+them, and turns replies back into the reply dict llm/reply.py gives for the other APIs (plus
+`stop_reason`). Images are loaded by llm/vision.py.
 """
 
 from __future__ import annotations

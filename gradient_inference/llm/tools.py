@@ -3,7 +3,7 @@ become on each API, and the tool calls that come back (whole or as stream deltas
 
 Request shapes follow DigitalOcean's published inference spec (tools, tool_choice); the reply and stream
 shapes of tool calls follow OpenAI's API reference, which the service mirrors. Loaded only after argument
-parsing, like gradient_llm, which re-exports load_tools and load_json_schema.
+parsing, like the API modules in llm/.
 """
 
 from __future__ import annotations

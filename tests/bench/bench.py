@@ -4,7 +4,7 @@
     python3 tests/bench/bench.py [--rounds N] [--no-llm] [--only 1,3]
 
 Figures (medians of interleaved runs A, B, A, B, ...; start-up figures in two modes: bytecode cached, and
-PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ with no __pycache__):
+PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ and the package with no __pycache__):
   1. `--help` of every command vs a bare argparse parser with the same flags and help texts   <= 1.1x
   2. one chat call vs a bare `requests.post` one-liner                                         <= 1.1x
      (and, for scale, vs the `llm` CLI on the same loopback server                             <= 0.25x)
@@ -161,12 +161,8 @@ def top_imports(rows: list[tuple[int, int, str]], n: int = 12) -> list[str]:
 
 
 def commands() -> list[str]:
-    """Every command script (a gradient_*.py with build_parser), by name: models, chat, ..."""
-    names = []
-    for path in sorted(SCRIPTS.glob("gradient_*.py")):
-        if "def build_parser" in path.read_text(encoding="utf-8"):
-            names.append(path.stem.removeprefix("gradient_"))
-    return names
+    """Every command (scripts/gradient_NAME.py launches gradient_inference/commands/NAME.py), by name."""
+    return [path.stem.removeprefix("gradient_") for path in sorted(SCRIPTS.glob("gradient_*.py"))]
 
 
 def parser_source(name: str) -> str:
@@ -214,11 +210,11 @@ def parser_source(name: str) -> str:
 
 
 def nobc_copy(tmp: Path) -> Path:
-    """A copy of scripts/ (and snapshots/ beside it) with no __pycache__, for the no-bytecode mode."""
+    """A copy of scripts/, the package and snapshots/ with no __pycache__, for the no-bytecode mode."""
     root = tmp / "nobc"
     if not root.exists():
-        shutil.copytree(SCRIPTS, root / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(ROOT / "snapshots", root / "snapshots")
+        for folder in ("scripts", "gradient_inference", "snapshots"):
+            shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return root / "scripts"
 
 
