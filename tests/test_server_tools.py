@@ -275,3 +275,74 @@ def test_batch_refuses_bad_server_tool_flags(run, fake, tmp_path, args):
     src.write_text('{"id": "a", "prompt": "one"}\n')
     r = run("batch", "run", str(src), "--output", str(tmp_path / "out.jsonl"), *args)
     assert r.code == 2 and fake.requests == []
+
+
+# ---------------------------------------------------------------- reply parsing, directly
+
+
+def test_only_server_side_work_is_a_stop_not_tool_calls():
+    from gradient_inference.llm import completions
+
+    reply = completions.parse_reply(
+        {"choices": [{"finish_reason": "tool_calls", "message": {"role": "assistant", "content": "done"}}]}
+    )
+    assert reply["finish_reason"] == "stop" and reply["tool_calls"] == []
+
+
+def test_responses_items_other_than_message_function_call_and_reasoning_are_server_tools():
+    from gradient_inference.llm import responses
+
+    output = [
+        {"type": "reasoning", "summary": []},
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        {"type": "code_interpreter_call", "id": "ci", "status": "completed"},
+        {"type": "mcp_call", "server_label": "s", "name": "t", "status": "failed"},
+        {
+            "type": "message",
+            "content": [{"type": "output_text", "text": "x", "annotations": [{"type": "file_citation"}]}],
+        },
+    ]
+    reply = responses.parse_reply({"status": "completed", "output": output})
+    assert reply["server_tools"] == [
+        {"type": "code_interpreter_call", "status": "completed"},
+        {"type": "mcp_call", "name": "t", "server": "s", "status": "failed"},
+    ]
+    assert [c["name"] for c in reply["tool_calls"]] == ["f"] and reply["citations"] == []
+
+
+def test_messages_web_search_citations_and_server_tool_use_blocks():
+    from gradient_inference.llm import messages
+
+    blocks = [
+        {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {"query": "q"}},
+        {"type": "web_search_tool_result", "tool_use_id": "s1", "content": []},
+        {
+            "type": "text",
+            "text": "answer",
+            "citations": [{"type": "web_search_result_location", "url": "https://a.example", "title": "A"}],
+        },
+    ]
+    reply = messages.reply_from({"stop_reason": "end_turn"}, blocks, None)
+    assert reply["citations"] == [{"url": "https://a.example", "title": "A"}]
+    assert reply["server_tools"] == [{"type": "server_tool_use", "name": "web_search"}]
+    assert reply["tool_calls"] == [] and reply["finish_reason"] == "stop"
+
+
+def test_a_stream_whose_final_response_lists_no_output_keeps_items_and_annotations(run, fake):
+    item = {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": {"type": "search", "query": "q"}}
+    cite = {"type": "url_citation", "url": "https://a.example", "title": "A", "start_index": 0, "end_index": 1}
+    at = {"item_id": "msg", "output_index": 1, "content_index": 0}
+    final = {"id": "r", "status": "completed", "model": "openai-gpt-oss-120b", "output": [], "usage": None}
+    events = [
+        ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": item}),
+        ("response.output_text.delta", {"type": "response.output_text.delta", **at, "delta": "hi"}),
+        (
+            "response.output_text.annotation.added",
+            {"type": "response.output_text.annotation.added", **at, "annotation": cite},
+        ),
+        ("response.completed", {"type": "response.completed", "response": final}),
+    ]
+    fake.queue("/v1/responses", {"sse": events})
+    data = run("chat", "--prompt", "q", "--api", "responses", "--web-search", "--stream", "--json").json()
+    assert data["server_tools"] == [{"type": "web_search_call", "status": "completed"}]
+    assert data["citations"] == [{"url": "https://a.example", "title": "A"}] and data["content"] == "hi"
