@@ -17,6 +17,7 @@ CHECKS maps an API path to its function; check_request(path, body) dispatches.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from spec_messages import messages_request_problems
@@ -154,6 +155,39 @@ CHAT_EXTENSIONS = {"response_format"}
 MESSAGE_FIELDS = {"role", "content", "refusal", "tool_calls", "tool_call_id", "reasoning_content"}
 
 
+# DigitalOcean's server-side tools: the documented exceptions to the spec's function-only `tools`, the same on
+# Chat Completions and Responses ("How to Use Server-Side Tools", docs.digitalocean.com/products/inference/
+# how-to/use-server-side-tools/: retrieve-knowledge-base/, use-mcp/, use-web-search/, use-web-fetch/; ranges from
+# DigitalOcean's community tutorial server-side-tools-ai-agents-architecture; the MCP fields as in the gen-ai
+# schema apiMcpServer, minus headers). Exactly these fields, nothing else.
+SERVER_TOOLS = {
+    "knowledge_base_retrieval": {"knowledge_base_id": ("string", True, None)},
+    "mcp": {
+        "server_label": ("string", True, None),
+        "server_url": ("string", True, None),
+        "authorization": ("string", False, None),
+        "allowed_tools": ("array", False, None),
+    },
+    "web_search": {"max_uses": ("integer", False, 5), "max_results": ("integer", False, 10)},
+    "web_fetch": {"max_uses": ("integer", False, 5)},
+}
+
+
+def _server_tool(problems: list[str], tool: dict[str, Any], where: str) -> None:
+    fields = SERVER_TOOLS[tool["type"]]
+    _known(problems, tool, {"type", *fields}, where)
+    for name, (kind, required, top) in fields.items():
+        limits = {"minimum": 1, "maximum": top} if top else {}
+        _field(problems, tool, name, kind, where=where, required=required, **limits)
+    if tool["type"] == "mcp":
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(tool.get("server_label"))):
+            problems.append(f"{where}server_label: expected 1-64 of [A-Za-z0-9_-]")
+        if not all(isinstance(name, str) for name in tool.get("allowed_tools") or []):
+            problems.append(f"{where}allowed_tools: expected strings")
+        if not str(tool.get("authorization", "Bearer ")).startswith("Bearer "):
+            problems.append(f"{where}authorization: expected 'Bearer TOKEN'")
+
+
 def check_chat_request(body: Any) -> list[str]:
     """POST /v1/chat/completions: chat_completion_request.yml and chat_message.yml."""
     if not isinstance(body, dict):
@@ -174,6 +208,9 @@ def check_chat_request(body: Any) -> list[str]:
     _field(problems, body, "tools", "array")
     for index, tool in enumerate(body.get("tools") or []):
         where = f"tools[{index}]"
+        if isinstance(tool, dict) and tool.get("type") in SERVER_TOOLS:
+            _server_tool(problems, tool, where + ".")
+            continue
         if not isinstance(tool, dict) or tool.get("type") != "function":
             problems.append(f"{where}.type: must be function")
             continue
@@ -260,6 +297,9 @@ def check_responses_request(body: Any) -> list[str]:
         where = f"tools[{index}]."
         if not isinstance(tool, dict):
             problems.append(f"{where[:-1]}: expected object")
+            continue
+        if tool.get("type") in SERVER_TOOLS:
+            _server_tool(problems, tool, where)
             continue
         _field(problems, tool, "type", "string", where=where, required=True, enum={"function"})
         _field(problems, tool, "name", "string", where=where)

@@ -34,8 +34,24 @@ def test_reasoning_is_kept_out_of_the_answer_but_in_json(run):
 
 def test_json_shape_chat_completions(run):
     data = run("chat", "--prompt", "hi", "--json", "--model", "llama3.3-70b-instruct").json()
-    assert set(data) == {"id", "model", "api", "content", "finish_reason", "usage", "reasoning", "tool_calls", "cost"}
-    assert data["tool_calls"] == []
+    assert set(data) == {
+        "id",
+        "model",
+        "api",
+        "content",
+        "finish_reason",
+        "usage",
+        "reasoning",
+        "tool_calls",
+        "cost",
+    } | {
+        "citations",
+        "server_tools",
+        "requested_model",
+        "route",
+    }
+    assert data["tool_calls"] == [] and data["citations"] == [] and data["server_tools"] == []
+    assert data["requested_model"] == "llama3.3-70b-instruct" and data["route"] is None
     assert data["api"] == "chat.completions" and data["model"] == "llama3.3-70b-instruct"
     assert data["finish_reason"] == "stop"
     assert data["usage"] == {"input_tokens": 12, "output_tokens": 5, "cached_tokens": 4, "reasoning_tokens": 2}

@@ -78,3 +78,51 @@ def test_responses_check_catches(change, problem):
 def test_image_check_catches(body, problem):
     problems = check_image_request(body)
     assert any(problem in p for p in problems), problems
+
+
+SERVER_TOOLS_OK = [
+    {"type": "knowledge_base_retrieval", "knowledge_base_id": "kb-1"},
+    {
+        "type": "mcp",
+        "server_label": "digitalocean",
+        "server_url": "https://accounts.mcp.digitalocean.com/mcp",
+        "authorization": "Bearer dop_v1_x",
+        "allowed_tools": ["account-get-information"],
+    },
+    {"type": "mcp", "server_label": "open", "server_url": "https://mcp.example.com"},
+    {"type": "web_search", "max_uses": 3, "max_results": 5},
+    {"type": "web_search"},
+    {"type": "web_fetch", "max_uses": 5},
+]
+
+
+@pytest.mark.parametrize("check, ok", [(check_chat_request, CHAT_OK), (check_responses_request, RESPONSES_OK)])
+def test_documented_server_side_tools_pass_on_both_apis(check, ok):
+    assert check({**ok, "tools": SERVER_TOOLS_OK}) == []
+
+
+@pytest.mark.parametrize(
+    "tool, problem",
+    [
+        ({"type": "code_interpreter"}, "type"),
+        ({"type": "web_search_preview"}, "type"),
+        ({"type": "web_search", "search_context_size": "high"}, "search_context_size: not in the spec"),
+        ({"type": "web_search", "max_uses": 6}, "max_uses: 6 is above the maximum 5"),
+        ({"type": "web_search", "max_results": 0}, "max_results: 0 is below the minimum 1"),
+        ({"type": "web_fetch", "max_results": 3}, "max_results: not in the spec"),
+        ({"type": "web_fetch", "max_uses": "2"}, "max_uses: expected integer"),
+        ({"type": "knowledge_base_retrieval"}, "knowledge_base_id: required"),
+        ({"type": "mcp", "server_label": "a"}, "server_url: required"),
+        ({"type": "mcp", "server_label": "a b", "server_url": "https://x"}, "server_label: expected 1-64"),
+        ({"type": "mcp", "server_label": "a", "server_url": "https://x", "allowed_tools": [1]}, "allowed_tools"),
+        ({"type": "mcp", "server_label": "a", "server_url": "https://x", "authorization": "tok"}, "authorization"),
+        (
+            {"type": "mcp", "server_label": "a", "server_url": "https://x", "require_approval": "never"},
+            "require_approval",
+        ),
+    ],
+)
+@pytest.mark.parametrize("check, ok", [(check_chat_request, CHAT_OK), (check_responses_request, RESPONSES_OK)])
+def test_anything_else_in_server_side_tools_is_refused(check, ok, tool, problem):
+    problems = check({**ok, "tools": [tool]})
+    assert any(problem in p for p in problems), problems

@@ -204,7 +204,7 @@ def test_tool_choice_none_gets_a_text_answer(run, server, tools_file, api):
         ([WEATHER, {"type": "function", "function": {"description": "x"}}], [], "tool 2 needs a name"),
         ([{"name": "has space"}], [], "tool 1 needs a name"),
         ([{"name": "f", "parameters": "not an object"}], [], "tool 1 (f): parameters must be"),
-        ([{"type": "web_search"}], [], "only 'function' tools"),
+        ([{"type": 5}], [], "tool 1: type must be a non-empty string"),
         ({"name": "f"}, [], "non-empty JSON array"),
         ([], [], "non-empty JSON array"),
         ("[{not json", [], "is not valid JSON"),

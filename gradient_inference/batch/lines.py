@@ -103,6 +103,7 @@ def to_job(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> dict[s
         instructions=settings["system"],
         max_tokens=settings["max_tokens"],
         temperature=settings["temperature"],
+        tools=defaults.get("tools") or None,
     )
     return {"id": job_id, "api": api, "path": path, "body": body, "messages": messages, **settings}
 
@@ -140,6 +141,8 @@ def _openai_line(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> 
     if not isinstance(body["model"], str) or not body["model"].strip():
         raise bad_input(f"{where}: body.model must be a non-empty string")
     api = OPENAI_URLS[obj["url"]]
+    if defaults.get("tools"):  # server-side tool flags apply to every line
+        body["tools"] = [*(body.get("tools") or []), *defaults["tools"]]
     if api == "chat":
         try:
             conv.check_messages(body.get("messages"))
@@ -193,8 +196,11 @@ def ok_line(job_id: str, reply: dict[str, Any], cost: dict[str, Any] | None) -> 
         "usage": reply.get("usage"),
         "cost": cost,
     }
-    if reply.get("tool_calls"):
-        line["tool_calls"] = reply["tool_calls"]
+    for key in ("tool_calls", "citations", "server_tools"):  # only when there are some
+        if reply.get(key):
+            line[key] = reply[key]
+    if "requested_model" in reply:  # a router was asked for
+        line["requested_model"], line["route"] = reply["requested_model"], reply["route"]
     return line
 
 

@@ -92,8 +92,11 @@ def retry_after(value: str | None, attempt: int) -> float:
     return min(8.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
 
 
-def post(session, url: str, headers: dict[str, str], body: Any, timeout: float, limiter: Limiter) -> Any:
-    """POST and return the JSON reply; waits out 429s (lowering the limit), other errors raise CliError."""
+def post(
+    session, url: str, headers: dict[str, str], body: Any, timeout: float, limiter: Limiter, seen: dict | None = None
+) -> Any:
+    """POST and return the JSON reply; waits out 429s (lowering the limit), other errors raise CliError.
+    `seen`, when given, receives the reply's headers (lower-cased names)."""
     import requests
 
     from gradient_inference.network import api as net
@@ -115,6 +118,8 @@ def post(session, url: str, headers: dict[str, str], body: Any, timeout: float, 
             retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
             raise net.error_for(resp, len(retries) + 1)
         data = net.read_json(resp)
+        if seen is not None:
+            seen.update((name.lower(), value) for name, value in resp.headers.items())
         limiter.succeeded()
         return data
     raise AssertionError("unreachable")

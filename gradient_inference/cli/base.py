@@ -42,7 +42,8 @@ class CliError(Exception):
 
 def redact(text: str) -> str:
     """Remove the API key from anything we print, even if a server echoes it back."""
-    for name in ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY", "GRADIENT_AGENT_KEY"):
+    mcp_tokens = [name for name in os.environ if name.startswith("GRADIENT_MCP_TOKEN_")]
+    for name in ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY", "GRADIENT_AGENT_KEY", *mcp_tokens):
         key = os.environ.get(name, "")
         if len(key) >= 4:
             text = text.replace(key, "***")
@@ -165,20 +166,14 @@ def _help_formatter(prog: str) -> argparse.HelpFormatter:
 def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
     _state["prog"] = prog
     parser = ArgumentParser(prog=prog, description=description, formatter_class=_help_formatter)
-    parser.add_argument(
-        "--json", action="store_true", help="machine-readable JSON on stdout (errors as JSON on stderr)"
-    )
+    machine = "machine-readable JSON on stdout (errors as JSON on stderr)"
+    parser.add_argument("--json", action="store_true", help=machine)
     if api:
         parser.add_argument("--base-url", help=f"API base URL (env GRADIENT_BASE_URL, default {DEFAULT_BASE_URL})")
-        parser.add_argument(
-            "--timeout", type=positive_float, default=120.0, help="seconds for connect and each read (default 120)"
-        )
-        parser.add_argument(
-            "--max-retries",
-            type=non_negative_int,
-            default=2,
-            help="retries on connection errors, 408, 409, 429 and 5xx (default 2)",
-        )
+        timeout = "seconds for connect and each read (default 120)"
+        parser.add_argument("--timeout", type=positive_float, default=120.0, help=timeout)
+        retries = "retries on connection errors, 408, 409, 429 and 5xx (default 2)"
+        parser.add_argument("--max-retries", type=non_negative_int, default=2, help=retries)
         parser.add_argument("--dry-run", action="store_true", help="print the request as a curl command; send nothing")
     parser.add_argument("--verbose", action="store_true", help="log requests, responses and retries to stderr")
     return parser
@@ -248,16 +243,21 @@ def json_object(text: str) -> dict:
 
 def add_job_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of commands that run an async-invoke (fal) job: --max-wait and --input-json."""
-    parser.add_argument(
-        "--max-wait",
-        metavar="SECONDS",
-        type=positive_float,
-        default=600.0,
-        help="fal models: give up waiting for the job after this long; the error names its request id (default 600)",
-    )
-    parser.add_argument(
-        "--input-json",
-        metavar="JSON",
-        type=json_object,
-        help="fal models: extra model input fields as a JSON object, e.g. '{\"seed\": 7}'",
-    )
+    wait = "fal models: give up waiting for the job after this long; the error names its request id (default 600)"
+    parser.add_argument("--max-wait", metavar="SECONDS", type=positive_float, default=600.0, help=wait)
+    fields = "fal models: extra model input fields as a JSON object, e.g. '{\"seed\": 7}'"
+    parser.add_argument("--input-json", metavar="JSON", type=json_object, help=fields)
+
+
+def add_server_tool_flags(parser: argparse.ArgumentParser) -> None:
+    """DigitalOcean's server-side tools (chat, batch run); llm/server_tools.py checks and builds them."""
+    for flag, kind, text in (
+        ("--web-search", {"action": "store_true"}, "let the model search the web ($0.01 per search)"),
+        ("--web-fetch", {"action": "store_true"}, "let the model read web pages and PDFs the prompt names"),
+        ("--web-max-uses", {"type": int, "metavar": "N"}, "web searches or fetches per request, 1 to 5"),
+        ("--web-max-results", {"type": int, "metavar": "N"}, "results per web search, 1 to 10"),
+        ("--knowledge-base", {"action": "append", "metavar": "ID"}, "retrieve from this knowledge base (repeatable)"),
+        ("--mcp", {"action": "append", "metavar": "LABEL=URL"}, "a remote MCP server the model may use (repeatable)"),
+        ("--mcp-allow", {"action": "append", "metavar": "LABEL:TOOL"}, "allow only this tool of a server (repeatable)"),
+    ):
+        parser.add_argument(flag, **kind, help=text)

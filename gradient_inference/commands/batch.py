@@ -39,6 +39,7 @@ def build_parser() -> cli.ArgumentParser:
     run.add_argument("--output", metavar="OUT", help="results JSONL (default: INPUT with .results.jsonl)")
     run.add_argument("--concurrency", type=cli.positive_int, default=8, help="requests in flight at most (default 8)")
     add_line_defaults(run)
+    cli.add_server_tool_flags(run)  # the same server-side tools for every line
     run.add_argument("--max-cost", type=cli.positive_float, metavar="USD", help="stop starting requests at this cost")
     run.add_argument("--cache-dir", help="pricing cache folder for cost estimates (env GRADIENT_CACHE_DIR)")
 
@@ -106,7 +107,11 @@ def cmd_run(parser, args) -> int:
     output = args.output or jl.default_output(args.input)
     files.check_output_arg(parser, output)
     source = jl.open_input(args.input)
+    from gradient_inference.llm import server_tools
+
     defaults = line_defaults(args)
+    defaults["tools"] = server_tools.tools_from_args(parser, args, defaults["api"])
+    web_search = server_tools.asks_web_search(defaults["tools"])
     info = jl.scan(source, defaults)
     costs = CostBook(args.cache_dir)
     if args.max_cost is not None:
@@ -132,13 +137,22 @@ def cmd_run(parser, args) -> int:
     spent: list[float] = []
 
     def work(job: dict) -> tuple[dict, float | None]:
+        seen: dict = {}
         try:
-            data = runner.post(session, base + job["path"], headers, job["body"], args.timeout, limiter)
+            data = runner.post(session, base + job["path"], headers, job["body"], args.timeout, limiter, seen)
             reply = apis.module(job["api"]).parse_reply(data)
         except cli.CliError as err:
             return jl.error_line(job["id"], err), None
         reply["model"] = reply["model"] or job["model"]
-        cost = costs.cost(reply["model"], reply["usage"]) or costs.cost(job["model"], reply["usage"])
+        router = job["model"].startswith("router:")  # billed as the model that served, which the reply names
+        if router:
+            reply["requested_model"], reply["route"] = job["model"], seen.get("x-model-router-selected-route")
+        cost = costs.cost(reply["model"], reply["usage"]) or (
+            None if router else costs.cost(job["model"], reply["usage"])
+        )
+        cost = server_tools.with_tool_fees(
+            cost, reply, web_search or server_tools.asks_web_search(job["body"].get("tools"))
+        )
         return jl.ok_line(job["id"], reply, cost), cost["usd"] if cost else None
 
     def done(line: dict) -> None:

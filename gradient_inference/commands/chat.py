@@ -54,10 +54,13 @@ def build_parser() -> cli.ArgumentParser:
         help="conversation so far: a JSON array of Chat Completions messages, or JSONL ('-' reads stdin); "
         "--prompt adds a final user message",
     )
-    parser.add_argument("--tools", metavar="PATH", help="JSON array of function tools the model may call")
+    parser.add_argument(
+        "--tools", metavar="PATH", help="JSON array of function tools the model may call (other tool types go as-is)"
+    )
     parser.add_argument(
         "--tool-choice", metavar="auto|none|required|NAME", type=cli.non_empty, help="whether and which tool to call"
     )
+    cli.add_server_tool_flags(parser)  # --web-search, --knowledge-base, --mcp, ... (Chat Completions, Responses)
     parser.add_argument("--json-schema", metavar="PATH", help="JSON Schema the reply must follow (structured output)")
     parser.add_argument(
         "--stop", action="append", type=stop_text, metavar="TEXT", help=f"stop sequence (up to {MAX_STOP} times)"
@@ -129,8 +132,10 @@ def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
         parser.error("--seed is not part of the Responses API; drop it or use Chat Completions")
     if args.stop and len(args.stop) > MAX_STOP:
         parser.error(f"--stop can be given at most {MAX_STOP} times (the API takes up to {MAX_STOP} sequences)")
-    if args.tool_choice and not args.tools:
-        parser.error("--tool-choice needs --tools")
+    from gradient_inference.llm import server_tools
+
+    if args.tool_choice and not args.tools and not server_tools.flags_given(args):
+        parser.error("--tool-choice needs --tools (or a server-side tool such as --knowledge-base)")
     if args.messages_file == "-" and args.prompt == "-":
         parser.error("--messages-file - and --prompt - cannot both read stdin")
     return api, agent
@@ -153,15 +158,17 @@ def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
     return conv.assemble(args.system, messages, prompt)
 
 
-def request_options(parser: cli.ArgumentParser, args) -> dict:
+def request_options(parser: cli.ArgumentParser, args, api: str, agent: str | None) -> dict:
     """The options for the API module's build_request, files read and checked; those not given are left out,
     and check_flags has refused any that the chosen API does not take."""
+    from gradient_inference.llm import server_tools
     from gradient_inference.llm import tools as gt
 
     try:
-        tools = gt.load_tools(args.tools) if args.tools else None
+        tools = gt.load_tools(args.tools) if args.tools else []
+        tools += server_tools.tools_from_args(parser, args, api, agent)
         schema = gt.load_json_schema(args.json_schema) if args.json_schema else None
-        names = [tool["function"]["name"] for tool in tools or []]
+        names = gt.function_names(tools)
         if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
             raise ValueError(
                 f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
@@ -179,7 +186,7 @@ def request_options(parser: cli.ArgumentParser, args) -> dict:
         "stop": args.stop,
         "seed": args.seed,
         "reasoning_effort": args.reasoning_effort,
-        "tools": tools,
+        "tools": tools or None,
         "tool_choice": args.tool_choice,
         "json_schema": schema,
         "stream": args.stream,
@@ -197,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     api, agent = check_flags(parser, args)
     messages = conversation(parser, args)
     model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
-    options = request_options(parser, args)
+    options = request_options(parser, args, api, agent)
     from gradient_inference.llm import apis
     from gradient_inference.network import api as net
 
@@ -221,10 +228,15 @@ def main(argv: list[str] | None = None) -> int:
 
     reply = read_reply(text_api, resp, args, options.get("json_schema"), echo, printed)
     reply["model"] = reply["model"] or model
+    reply["requested_model"], reply["route"] = model, resp.headers.get("x-model-router-selected-route")
+    from gradient_inference.llm import server_tools
     from gradient_inference.prices import table as prices
 
-    # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
-    reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
+    # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it;
+    # a router bills the model that served, which the reply names
+    unpriced = agent or reply["model"].startswith("router:")
+    cost = None if unpriced else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
+    reply["cost"] = server_tools.with_tool_fees(cost, reply, server_tools.asks_web_search(options.get("tools")))
     render(args, reply, printed)
     return 0
 
@@ -266,11 +278,18 @@ def render(args, reply: dict, printed: list[str]) -> None:
 
     for call in reply["tool_calls"]:  # one line each: the function's name and its arguments as JSON
         print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
+    for number, cited in enumerate(reply["citations"], 1):
+        print(f"[{number}] {cited['title'] or cited['url']} <{cited['url']}>", flush=True)
+    if reply["requested_model"].startswith("router:") and reply["model"] != reply["requested_model"]:
+        cli.note(f"routed to {reply['model']} (route {reply['route'] or 'not named'})")
     if args.cache and reply["id"]:
         cli.note(f"response id {reply['id']} (continue with --previous-response-id {reply['id']})")
     if reply["cost"]:
+        fees = reply["cost"].get("tool_fees")
+        fees = "" if fees is None else f"; web search fees {'unknown' if fees == 'unknown' else f'${fees:.2f}'}"
         cli.note(
-            f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}; prices from {reply['cost']['source']})"
+            f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}{fees}; "
+            f"prices from {reply['cost']['source']})"
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from gradient_inference.cli import base as cli
 from gradient_inference.llm import reply as rp
+from gradient_inference.llm import server_tools as st
 from gradient_inference.llm import tools as gt
 from gradient_inference.network import api as net
 
@@ -75,8 +76,11 @@ def parse_reply(data: Any, json_schema: tuple[str, dict[str, Any]] | None = None
     if not isinstance(content, str):
         raise cli.CliError("the response's message content is not text", kind="bad_response")
     finish = data["choices"][0].get("finish_reason")
+    cited: list[dict[str, Any]] = []
+    st.add_citations(cited, message.get("annotations"))
+    calls = gt.chat_calls(message)
     reply = rp.result(
-        API, data.get("id"), data.get("model"), content, finish, data.get("usage"), reasoning, gt.chat_calls(message)
+        API, data.get("id"), data.get("model"), content, finish, data.get("usage"), reasoning, calls, cited
     )
     return rp.add_parsed(reply) if json_schema else reply
 

@@ -102,9 +102,13 @@ def attach_images(turns: list[dict[str, Any]], images: list[dict[str, Any]]) -> 
 
 
 def convert_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chat Completions tools -> Messages tool definitions (input_schema is required there)."""
+    """Chat Completions tools -> Messages tool definitions (input_schema is required there); a provider's
+    own tools (e.g. tool_search_tool_regex_20251119) go as they are."""
     converted = []
     for tool in tools:
+        if tool.get("type") != "function":
+            converted.append(tool)
+            continue
         function = tool["function"]
         definition = {"name": function["name"]}
         if function.get("description"):
@@ -178,14 +182,14 @@ def build_request(
         if choice is not None:
             raise ValueError("--json-schema forces its own tool: drop --tool-choice")
         forced = schema_tool(*json_schema)
-        if forced["name"] in {d["name"] for d in definitions}:
+        if forced["name"] in {d.get("name") for d in definitions}:
             raise ValueError(f"--json-schema: its name {forced['name']!r} is already a tool in --tools")
         definitions.append(forced)
         body["tool_choice"] = {"type": "tool", "name": forced["name"]}
     elif choice not in (None, "none"):
         if not definitions:
             raise ValueError(f"--tool-choice {choice} needs --tools")
-        body["tool_choice"] = choice_field(choice, [d["name"] for d in definitions])
+        body["tool_choice"] = choice_field(choice, [d.get("name") for d in definitions])
     if definitions:
         body["tools"] = definitions
     if stop:
@@ -221,12 +225,18 @@ def usage_of(raw: Any) -> dict[str, int | None]:
 
 def reply_from(message: dict[str, Any], blocks: list[Any], schema_name: str | None) -> dict[str, Any]:
     """The common reply dict from a message object and its content blocks."""
-    texts, thoughts, calls = [], [], []
+    texts, thoughts, calls, cited, server = [], [], [], [], []
     for block in blocks:
         if not isinstance(block, dict):
             continue
         if block.get("type") == "text":
             texts.append(str(block.get("text", "")))
+            for found in block.get("citations") or []:  # Anthropic's web search citations
+                if isinstance(found, dict) and isinstance(found.get("url"), str):
+                    if found["url"] not in {c["url"] for c in cited}:
+                        cited.append({"url": found["url"], "title": found.get("title")})
+        elif block.get("type") == "server_tool_use":  # a provider tool the provider ran itself
+            server.append({"type": "server_tool_use", "name": block.get("name")})
         elif block.get("type") == "thinking":  # not in DO's spec; Anthropic models may still send it
             thoughts.append(str(block.get("thinking", "")))
         elif block.get("type") == "tool_use":
@@ -242,6 +252,8 @@ def reply_from(message: dict[str, Any], blocks: list[Any], schema_name: str | No
         "usage": usage_of(message.get("usage")),
         "reasoning": "".join(thoughts) or None,
         "tool_calls": calls,
+        "citations": cited,
+        "server_tools": server,
     }
     if schema_name is not None:
         forced = next((c for c in calls if c["name"] == schema_name), None)

@@ -1,13 +1,15 @@
 """The reply every text API gives back: one dict with the same keys whichever API produced it.
 
 Keys: id, model, api, content, finish_reason, usage ({input_tokens, output_tokens, cached_tokens,
-reasoning_tokens}), reasoning, tool_calls ([{id, name, arguments}], [] when none); parsed with a JSON
-schema. Also the pieces the two OpenAI-style streams share: the event parser and chunk folding.
+reasoning_tokens}), reasoning, tool_calls ([{id, name, arguments}], [] when none), citations ([{url,
+title}]) and server_tools ([{type, name?, server?, status?}]: work DigitalOcean did, never for the caller
+to run; see llm/server_tools.py); parsed with a JSON schema. Also the pieces the two OpenAI-style streams share: the event parser and chunk folding.
 """
 
 from __future__ import annotations
 
 from gradient_inference.cli import base as cli
+from gradient_inference.llm import server_tools as st
 from gradient_inference.llm import tools as gt
 from gradient_inference.network import api as net
 
@@ -46,9 +48,13 @@ def result(
     usage: Any,
     reasoning: str,
     tool_calls: list[dict[str, Any]] | None = None,
+    citations: list[dict[str, Any]] | None = None,
+    server_tools: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if tool_calls and finish in (None, "stop"):
         finish = "tool_calls"  # the Responses API says only "completed"; agents branch on this word
+    elif not tool_calls and finish == "tool_calls":
+        finish = "stop"  # only DigitalOcean's own tools ran: the caller has nothing to run
     return {
         "id": rid,
         "model": model,
@@ -58,6 +64,8 @@ def result(
         "usage": usage_of(usage),
         "reasoning": reasoning or None,
         "tool_calls": tool_calls or [],
+        "citations": citations or [],
+        "server_tools": server_tools or [],
     }
 
 
@@ -70,7 +78,16 @@ def add_parsed(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def new_state() -> dict[str, Any]:
-    return {"id": None, "model": None, "finish": None, "usage": None, "parts": [], "thoughts": [], "calls": {}}
+    return {
+        "id": None,
+        "model": None,
+        "finish": None,
+        "usage": None,
+        "parts": [],
+        "thoughts": [],
+        "calls": {},
+        "cited": [],
+    }
 
 
 def fold_chunk(state: dict[str, Any], chunk: dict[str, Any], data: str, echo: Callable[[str], None]) -> None:
@@ -87,6 +104,7 @@ def fold_chunk(state: dict[str, Any], chunk: dict[str, Any], data: str, echo: Ca
         if delta.get("content"):
             state["parts"].append(delta["content"])
             echo(delta["content"])
+        st.add_citations(state["cited"], delta.get("annotations"))
         thought = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(thought, str):
             state["thoughts"].append(thought)
@@ -106,6 +124,7 @@ def state_result(api: str, state: dict[str, Any]) -> dict[str, Any]:
         state["usage"],
         "".join(state["thoughts"]),
         gt.finished_calls(state["calls"]),
+        state["cited"],
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gradient_inference.cli import base as cli
 from gradient_inference.llm import reply as rp
+from gradient_inference.llm import server_tools as st
 from gradient_inference.llm import tools as gt
 from gradient_inference.network import api as net
 
@@ -123,8 +124,20 @@ def parse_reply(data: Any, json_schema: tuple[str, dict[str, Any]] | None = None
         data.get("usage"),
         "".join(thoughts),
         gt.responses_calls(output),
+        citations_of(output),
+        st.server_tools_of(output),
     )
     return rp.add_parsed(reply) if json_schema else reply
+
+
+def citations_of(output: list[Any]) -> list[dict[str, Any]]:
+    """The url_citation annotations on the output_text parts of Responses output messages."""
+    cited: list[dict[str, Any]] = []
+    for item in output:
+        for part in item.get("content") or [] if isinstance(item, dict) else []:
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                st.add_citations(cited, part.get("annotations"))
+    return cited
 
 
 def finish_of(response: dict[str, Any]) -> str | None:
@@ -144,7 +157,7 @@ def stream_reply(
     """OpenAI's typed events (response.output_text.delta, response.function_call_arguments.*, ...,
     response.completed); DigitalOcean's spec describes chat-style `response.chunk` chunks ending in
     [DONE] instead, which are read as well."""
-    state = rp.new_state()
+    state = {**rp.new_state(), "done_items": []}  # server-side tool items, in case the final output has none
     chunked = False
     for event, data in net.sse_events(resp):
         if data.strip() == "[DONE]" and chunked:
@@ -160,12 +173,17 @@ def stream_reply(
             echo(state["parts"][-1])
         elif kind in ("response.reasoning_text.delta", "response.reasoning_summary_text.delta"):
             state["thoughts"].append(str(payload.get("delta", "")))
+        elif kind == "response.output_text.annotation.added":
+            st.add_citations(state["cited"], [payload.get("annotation")])
         elif kind.startswith(("response.output_item.", "response.function_call_arguments.")):
             gt.add_responses_event(state["calls"], kind, payload)
+            if kind == "response.output_item.done" and st.server_tool(payload.get("item")):
+                state["done_items"].append(payload["item"])
         elif kind in ("response.completed", "response.incomplete"):
             final = payload.get("response") or {}
             output = final.get("output") if isinstance(final.get("output"), list) else []
             calls = gt.finished_calls(state["calls"]) or gt.responses_calls(output)
+            cited = state["cited"] + [c for c in citations_of(output) if c not in state["cited"]]
             reply = rp.result(
                 API,
                 final.get("id"),
@@ -175,6 +193,8 @@ def stream_reply(
                 final.get("usage"),
                 "".join(state["thoughts"]),
                 calls,
+                cited,
+                st.server_tools_of(output) or st.server_tools_of(state["done_items"]),
             )
             return rp.add_parsed(reply) if json_schema else reply
         elif kind in ("error", "response.failed"):

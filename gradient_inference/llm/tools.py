@@ -34,17 +34,21 @@ def _read_json_file(path: str, what: str) -> Any:
 
 def load_tools(path: str) -> list[dict[str, Any]]:
     """Tools from a JSON array, each as {"type": "function", "function": {...}} or a bare function object,
-    normalised to the Chat Completions shape; ValueError names the bad tool (from 1)."""
+    normalised to the Chat Completions shape; ValueError names the bad tool (from 1). A tool of any other
+    type (DigitalOcean's server-side tools, a provider's own tools) is passed on unchanged."""
     data = _read_json_file(path, "--tools file")
     if not isinstance(data, list) or not data:
         raise ValueError(f"--tools file {path} must hold a non-empty JSON array of tools")
     tools = []
     for number, tool in enumerate(data, 1):
+        if isinstance(tool, dict) and tool.get("type", "function") != "function":
+            if not isinstance(tool["type"], str) or not tool["type"]:
+                raise ValueError(f"tool {number}: type must be a non-empty string")
+            tools.append(tool)
+            continue
         function = tool.get("function") if isinstance(tool, dict) and "function" in tool else tool
         if not isinstance(function, dict):
             raise ValueError(f"tool {number} is not a JSON object")
-        if isinstance(tool, dict) and tool.get("type", "function") != "function":
-            raise ValueError(f"tool {number} has type {tool.get('type')!r}; only 'function' tools are supported")
         name = function.get("name")
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise ValueError(f"tool {number} needs a name of 1-64 letters, digits, '_' or '-' (got {name!r})")
@@ -83,16 +87,24 @@ def load_json_schema(path: str) -> tuple[str, dict[str, Any]]:
 
 def tool_fields(api: str, tools: list[dict[str, Any]] | None, choice: str | None) -> dict[str, Any]:
     """`tools` and `tool_choice` request fields: nested functions on Chat Completions, flat ones on
-    Responses; a forced function is {"type": "function", "function": {"name"}} on both, as the spec says."""
+    Responses, other tools as they are; a forced function is {"type": "function", "function": {"name"}} on both, as the spec says."""
     fields: dict[str, Any] = {}
     if tools:
         if api == "responses":
-            fields["tools"] = [{"type": "function", **tool["function"]} for tool in tools]
+            fields["tools"] = [{"type": "function", **t["function"]} if is_function(t) else t for t in tools]
         else:
             fields["tools"] = tools
     if choice:
         fields["tool_choice"] = choice if choice in TOOL_CHOICES else {"type": "function", "function": {"name": choice}}
     return fields
+
+
+def is_function(tool: dict[str, Any]) -> bool:
+    return tool.get("type") == "function"
+
+
+def function_names(tools: list[dict[str, Any]] | None) -> list[str]:
+    return [tool["function"]["name"] for tool in tools or [] if is_function(tool)]
 
 
 def format_fields(api: str, schema: tuple[str, dict[str, Any]] | None) -> dict[str, Any]:
