@@ -169,10 +169,15 @@ def scan(fh: IO[bytes], defaults: dict[str, Any]) -> dict[str, Any]:
 
 def jobs(fh: IO[bytes], defaults: dict[str, Any], skip: set[str] | frozenset = frozenset()) -> Iterator[dict]:
     """The jobs again, streamed, leaving out ids in `skip` (already done)."""
-    for number, obj in _objects(fh):
-        job = to_job(obj, number, defaults)
+    for _number, job in numbered_jobs(fh, defaults):
         if job["id"] not in skip:
             yield job
+
+
+def numbered_jobs(fh: IO[bytes], defaults: dict[str, Any]) -> Iterator[tuple[int, dict]]:
+    """(line number, job) for every line, streamed."""
+    for number, obj in _objects(fh):
+        yield number, to_job(obj, number, defaults)
 
 
 # ---------------------------------------------------------------- results
