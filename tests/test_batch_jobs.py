@@ -295,3 +295,24 @@ def test_list_follows_every_page_with_status_and_limit(batch, fake, tmp_path):
     r = batch("list", "--limit", "5")
     assert r.code == 0 and r.out.count("00000000-") == 5
     assert batch("list", "--status", "nope").code == 2
+
+
+# ---------------------------------------------------------------- run's cheap resume still checks the input
+
+
+def test_a_resume_still_refuses_a_duplicate_of_a_done_id_and_a_bad_id(batch, fake, tmp_path):
+    src = write_prompts(tmp_path / "in.jsonl", 3)
+    assert batch("run", str(src)).code == 0
+    with open(src, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "p1", "prompt": "again"}) + "\n")
+    r = batch("run", str(src))
+    assert r.code == 2 and "line 4: duplicate id 'p1'" in r.err
+    write_prompts(src, 3)
+    with open(src, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": ["p9"], "prompt": "x"}) + "\n")
+    fake.reset()
+    r = batch("run", str(src))
+    assert r.code == 2 and "id must be a non-empty string" in r.err and fake.requests == []
+    write_prompts(src, 4)
+    r = batch("run", str(src), "--json")
+    assert r.code == 0 and r.json()["skipped"] == 3 and r.json()["ok"] == 1

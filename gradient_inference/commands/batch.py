@@ -117,12 +117,14 @@ def cmd_run(parser, args) -> int:
     files.check_output_arg(parser, output)
     source = jl.open_input(args.input)
     defaults = line_defaults(args)
-    info = jl.scan(source, defaults)
+    done = jl.done_hashes(output)  # the startup cost of every rerun: one cheap pass over OUT, then the input
+    info = jl.scan(source, defaults, done)
     costs = CostBook(args.cache_dir)
     if args.max_cost is not None:
         costs.require_prices(info["models"])
-    finished = {i for i, ok in jl.read_results(output).items() if ok and i in info["ids"]}
-    todo = jl.jobs(source, defaults, skip=finished)
+    if not info["todo"]:
+        done = None  # nothing left to send: free it before the HTTP modules load
+    todo = jl.jobs(source, defaults, done) if info["todo"] else iter(())
 
     from gradient_inference.network import api as net
 
@@ -137,7 +139,7 @@ def cmd_run(parser, args) -> int:
 
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
     limiter = runner.Limiter(args.concurrency, args.max_cost)
-    progress = runner.Progress(info["count"], len(finished), PROG, show=not args.json)
+    progress = runner.Progress(info["count"], info["skipped"], PROG, show=not args.json)
     writer = jl.ResultWriter(output)
     spent: list[float] = []
 
@@ -172,7 +174,7 @@ def cmd_run(parser, args) -> int:
         "total": info["count"],
         "ok": progress.ok,
         "failed": progress.failed,
-        "skipped": len(finished),
+        "skipped": info["skipped"],
         "seconds": round(time.monotonic() - started, 3),
         "cost_usd": round(sum(spent), 8) if spent else None,
         "output": output,
