@@ -316,3 +316,18 @@ def test_a_resume_still_refuses_a_duplicate_of_a_done_id_and_a_bad_id(batch, fak
     write_prompts(src, 4)
     r = batch("run", str(src), "--json")
     assert r.code == 0 and r.json()["skipped"] == 3 and r.json()["ok"] == 1
+
+
+def test_a_shard_whose_download_fails_is_fetched_on_the_next_run_and_nothing_is_lost(batch, fake, tmp_path):
+    src = write_prompts(tmp_path / "jobs.jsonl", 4)
+    r = batch("submit", str(src), "--json", lines=2)
+    first, second = [b["batch_id"] for b in r.json()["batches"]]
+    complete(fake, first)
+    complete(fake, second)
+    fake.storage.queue(f"/out/{second}/output", {"status": 500, "body": b"<Error>InternalError</Error>"})
+    r = batch("results", "jobs.batch.json", "--output", "out.jsonl", lines=2)
+    assert r.code == 1 and "shard 2: output file: download from" in r.err
+    assert sorted(x["id"] for x in read_lines(tmp_path / "out.jsonl")) == ["p0", "p1"]
+    r = batch("results", "jobs.batch.json", "--output", "out.jsonl", "--json", lines=2)
+    assert r.code == 0 and r.json()["ok"] == 2, r.err
+    assert sorted(x["id"] for x in read_lines(tmp_path / "out.jsonl")) == ["p0", "p1", "p2", "p3"]
