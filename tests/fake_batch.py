@@ -18,6 +18,7 @@ from typing import Any
 from fake_gradient import FakeGradient, error_body
 
 WRAPPED = ("/v1/chat/completions", "/v1/responses")
+STATUSES = ("validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled")
 
 
 def prompt_of(body: Any) -> str:
@@ -107,8 +108,12 @@ class BatchAPI:
     - GET /v1/batches/{id}/results: models/batch_results_response.yml {batch_id, result_available,
       output_file_url, error_file_url, expires_at}; not ready is result_available false (or a 412 with
       the shared error shape, when `not_ready_412` is set).
-    - GET /v1/batches: models/batch_list_response.yml {object: list, data, first_id, last_id, has_more},
-      newest first.
+    - GET /v1/batches: inference_list_batches.yml, query `after` (the previous page's last_id), `limit`
+      (1..100, default 20) and `status` (the batch status enum); models/batch_list_response.yml {object:
+      list, data, first_id, last_id, has_more}, newest first.
+    Faults for tests: `fail_creates` creates after the first `creates_ok` answer 500 (shared error shape);
+    `hold_create` makes a create wait (after the batch exists, before the reply) until released, so a test can
+    kill the client between the create and its answer, as a crash would.
     - Errors: shared/models/error.yml {id, message}.
     Result file lines are the providers' formats, which DigitalOcean's spec does not give:
     - OpenAI Batch API request output {"id", "custom_id", "response": {"status_code", "request_id",
@@ -141,7 +146,20 @@ class BatchAPI:
             "GET", "/out/(?P<bid>[^/]+)/(?P<kind>output|error)", self.get_file, model_field=None, key=None
         )
 
-    def reset(self, steps: int = 1, expire_uploads: int = 0, not_ready_412: bool = False) -> None:
+    def reset(
+        self,
+        steps: int = 1,
+        expire_uploads: int = 0,
+        not_ready_412: bool = False,
+        creates_ok: int = 0,
+        fail_creates: int = 0,
+    ) -> None:
+        import threading
+
+        self.creates_ok, self.fail_creates, self.create_calls = creates_ok, fail_creates, 0
+        self.page_size: int | None = None  # a server may return fewer than `limit` per page (has_more says so)
+        self.hold_create = None  # a threading.Event: creates wait on it (bounded) before replying
+        self.held = threading.Event()  # set once a create is being held
         self.files: dict[str, dict[str, Any]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.outputs: dict[tuple[str, str], bytes] = {}
@@ -180,6 +198,10 @@ class BatchAPI:
         import json
 
         body = request["body"] or {}
+        self.create_calls += 1
+        if self.create_calls > self.creates_ok and self.fail_creates > 0:
+            self.fail_creates -= 1
+            return http.send_json(500, do_error("server_error", "Upstream hiccup."))
         missing = [k for k in ("file_id", "provider", "completion_window", "request_id") if not body.get(k)]
         if missing:
             return http.send_json(400, do_error("bad_request", f"missing {', '.join(missing)}"))
@@ -219,6 +241,9 @@ class BatchAPI:
         }
         self.gets[bid] = 0
         self.lines[bid] = lines
+        if self.hold_create is not None:
+            self.held.set()
+            self.hold_create.wait(30)  # bounded: the client is killed meanwhile
         http.send_json(201, self.batches[bid])
 
     @staticmethod
@@ -387,6 +412,19 @@ class BatchAPI:
         http.send_json(200, batch)
 
     def list_batches(self, http, request, match) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(request["path"]).query).items()}
+        limit = int(query.get("limit", 20))
+        if not 1 <= limit <= 100 or query.get("status", "validating") not in STATUSES:
+            return http.send_json(400, do_error("bad_request", "limit is 1..100; status is a batch status"))
         data = sorted(self.batches.values(), key=lambda b: b["batch_id"], reverse=True)
-        first, last = (data[0]["batch_id"], data[-1]["batch_id"]) if data else (None, None)
-        http.send_json(200, {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": False})
+        if "status" in query:
+            data = [b for b in data if b["status"] == query["status"]]
+        if "after" in query:
+            ids = [b["batch_id"] for b in data]
+            data = data[ids.index(query["after"]) + 1 :] if query["after"] in ids else []
+        size = min(limit, self.page_size or limit)
+        page, more = data[:size], len(data) > size
+        first, last = (page[0]["batch_id"], page[-1]["batch_id"]) if page else (None, None)
+        http.send_json(200, {"object": "list", "data": page, "first_id": first, "last_id": last, "has_more": more})

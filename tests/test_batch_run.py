@@ -161,8 +161,8 @@ def test_partial_last_line_is_ignored_and_never_corrupts_the_file(batch, fake, t
     r = batch("run", str(src))
     assert r.code == 0, r.err
     assert sorted(req["body"]["messages"][-1]["content"] for req in fake.requests) == ["prompt 1", "prompt 2"]
-    raw = out.read_text(encoding="utf-8").splitlines()
-    assert raw[1] == '{"id": "p1", "ok": tr'  # the crash fragment stays on a line of its own
+    raw = out.read_text(encoding="utf-8").split("\n")[:-1]
+    assert raw[1] == '{"id": "p1", "ok": tr\x1e'  # the crash fragment stays on a line of its own, marked
     assert json.loads(raw[0])["id"] == "p0" and sorted(json.loads(line)["id"] for line in raw[2:]) == ["p1", "p2"]
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 OPENAI_URLS = {"/v1/chat/completions": "chat", "/v1/responses": "responses"}
 SIMPLE_OVERRIDES = ("model", "system", "max_tokens", "temperature")
+RECORD_END = b"\x1e\n"  # ends a crash fragment: ASCII record separator, then a newline
 FSYNC_INTERVAL = 1.0  # seconds; every line is flushed at once, fsync (survives power loss) at most this often
 
 
@@ -153,29 +154,67 @@ def _openai_line(obj: dict[str, Any], number: int, defaults: dict[str, Any]) -> 
     return {"id": job_id, "model": body["model"], "api": api, "path": obj["url"][len("/v1") :], "body": body}
 
 
-def scan(fh: IO[bytes], defaults: dict[str, Any]) -> dict[str, Any]:
-    """Check every line before anything is sent: {count, ids, models, apis}. Ids are held, not lines."""
-    seen: set[str] = set()
+ID_BITS = (1 << 60) - 1  # hashes cut to 60 bits are the smallest ints past 2^30 (32 bytes, not 40)
+
+
+def id_hash(job_id: Any) -> int:
+    """A non-negative 60-bit hash of a string id; -1 (never a done id) for anything else."""
+    return hash(job_id) & ID_BITS if isinstance(job_id, str) else -1
+
+
+def line_id(obj: dict[str, Any], number: int) -> Any:
+    """The id to_job would give this line, without building its request (None when it has none)."""
+    if any(k in obj for k in ("custom_id", "url", "body", "method")):
+        return obj.get("custom_id")
+    job_id = obj.get("id", f"line-{number}")
+    return str(job_id) if isinstance(job_id, int) and not isinstance(job_id, bool) else job_id
+
+
+def scan(fh: IO[bytes], defaults: dict[str, Any], done: dict[int, bool] | None = None) -> dict[str, Any]:
+    """Check every line before anything is sent: {count, todo, skipped, models, apis}.
+
+    `done` (from done_hashes, resuming): hash(id) -> False for ids already finished. Those lines are only
+    checked for duplicates and marked True in place (no new memory) for jobs() to skip; only the rest are
+    built and checked in full. Ids (or their hashes) are held, never lines."""
+    seen: set[Any] = set()
     models: set[str] = set()
     apis: set[str] = set()
+    count = skipped = 0
     for number, obj in _objects(fh):
+        count += 1
+        if done:
+            mark = id_hash(line_id(obj, number))
+            met = done.get(mark)
+            if met is False:
+                done[mark] = True
+                skipped += 1
+                continue
+            if met:
+                raise bad_input(f"line {number}: duplicate id {line_id(obj, number)!r}")
         job = to_job(obj, number, defaults)
-        if job["id"] in seen:
+        key = id_hash(job["id"]) if done else job["id"]
+        if key in seen:
             raise bad_input(f"line {number}: duplicate id {job['id']!r}")
-        seen.add(job["id"])
+        seen.add(key)
         models.add(job["model"])
         apis.add(job["api"])
-    if not seen:
+    if not count:
         raise bad_input("the input is empty: expected JSON lines with a prompt, messages or body")
-    return {"count": len(seen), "ids": seen, "models": models, "apis": apis}
+    return {"count": count, "todo": len(seen), "skipped": skipped, "models": models, "apis": apis}
 
 
-def jobs(fh: IO[bytes], defaults: dict[str, Any], skip: set[str] | frozenset = frozenset()) -> Iterator[dict]:
-    """The jobs again, streamed, leaving out ids in `skip` (already done)."""
+def jobs(fh: IO[bytes], defaults: dict[str, Any], done: dict[int, bool] | None = None) -> Iterator[dict]:
+    """The jobs again, streamed, leaving out the lines scan() marked done."""
     for number, obj in _objects(fh):
-        job = to_job(obj, number, defaults)
-        if job["id"] not in skip:
-            yield job
+        if done and done.get(id_hash(line_id(obj, number))):
+            continue
+        yield to_job(obj, number, defaults)
+
+
+def numbered_jobs(fh: IO[bytes], defaults: dict[str, Any]) -> Iterator[tuple[int, dict]]:
+    """(line number, job) for every line, streamed."""
+    for number, obj in _objects(fh):
+        yield number, to_job(obj, number, defaults)
 
 
 # ---------------------------------------------------------------- results
@@ -210,26 +249,52 @@ def error_line(job_id: str, err: CliError) -> dict[str, Any]:
     return {"id": job_id, "ok": False, "error": error}
 
 
-def read_results(path: str) -> dict[str, bool]:
-    """id -> ok for an existing results file; the last line per id wins, broken lines are ignored."""
+def _result_lines(path: str) -> Iterator[tuple[str, bool]]:
+    """(id, ok) per line of an existing results file, in order; broken lines are left out.
+
+    Lines this module wrote start with {"id": "...", "ok": true|false and end with }: those are read
+    without a full JSON parse (the cost of every resume). Anything else, e.g. an id with escapes, is
+    parsed in full. A crash fragment never ends with "}": it is closed off with RECORD_END."""
     import json
 
-    state: dict[str, bool] = {}
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
-        return state
+        return
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}", kind="read_error") from None
     with fh:
         for raw in fh:
+            end = raw.find(b'"', 8)
+            if raw.startswith(b'{"id": "') and raw.endswith(b"}\n") and raw.startswith(b'", "ok": ', end):
+                job_id = raw[8:end]
+                if b"\\" not in job_id:
+                    yield job_id.decode("utf-8", "replace"), raw.startswith(b"true", end + 9)
+                    continue
             try:
                 line = json.loads(raw)
             except ValueError:
                 continue  # e.g. the partial last line of a crashed run
             if isinstance(line, dict) and isinstance(line.get("id"), str):
-                state[line["id"]] = line.get("ok") is True
-    return state
+                yield line["id"], line.get("ok") is True
+
+
+def read_results(path: str) -> dict[str, bool]:
+    """id -> ok for an existing results file; the last line per id wins, broken lines are ignored."""
+    return dict(_result_lines(path))
+
+
+def done_hashes(path: str) -> dict[int, bool]:
+    """hash(id) -> False for every id whose last line in the results file is ok: what a resume skips.
+    Hashes, not the ids: a million of them take less memory than the ids themselves. (60-bit hashes: for
+    half a million ids left against half a million done, a collision about once in 5 million resumes.)"""
+    done: dict[int, bool] = {}
+    for job_id, ok in _result_lines(path):
+        if ok:
+            done[id_hash(job_id)] = False
+        else:
+            done.pop(id_hash(job_id), None)
+    return done
 
 
 class ResultWriter:
@@ -247,13 +312,14 @@ class ResultWriter:
             raise CliError(f"cannot write {path}: {exc.strerror or exc}", kind="write_error") from None
 
     def _end_partial_line(self) -> None:
-        """A crash can leave half a line; a newline closes it off so the next line stays whole."""
+        """A crash can leave half a line; RECORD_END closes it off so the next line stays whole, and so it
+        can never pass for a whole line (those end with "}")."""
         size = self.fh.seek(0, os.SEEK_END)
         if size:
             with open(self.path, "rb") as check:
                 check.seek(size - 1)
                 if check.read(1) != b"\n":
-                    self.fh.write(b"\n")
+                    self.fh.write(RECORD_END)
                     self.fh.flush()
 
     def write(self, line: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ Facts from DigitalOcean's OpenAPI (specification/resources/inference/): POST /v1
 (security: []); POST /v1/batches {file_id, provider: openai|anthropic, endpoint (openai only),
 completion_window: "24h", request_id (idempotency key)}; GET /v1/batches/{id} (status, request_counts);
 GET /v1/batches/{id}/results {result_available, output_file_url, error_file_url} or 412 when not ready;
-POST /v1/batches/{id}/cancel; GET /v1/batches {data: [...]}.
+POST /v1/batches/{id}/cancel; GET /v1/batches?limit=1..100&after=LAST_ID&status=S {data, has_more, last_id}.
 
 The result files' lines are the providers' own formats (DigitalOcean's spec does not give them):
 - OpenAI, the Batch API's request output object: {"id", "custom_id", "response": {"status_code",
@@ -102,23 +102,6 @@ def anthropic_params(job: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def write_provider_file(source, defaults: dict[str, Any], provider: str, target) -> int:
-    """Write the provider's JSONL to `target` (binary file); returns its size. Over 200 MB exits 2."""
-    import json
-
-    from gradient_inference.batch import lines as jl
-
-    size = 0
-    for job in jl.jobs(source, defaults):
-        data = (json.dumps(provider_line(job, provider), ensure_ascii=False) + "\n").encode("utf-8")
-        size += len(data)
-        if size > MAX_BYTES:
-            raise jl.bad_input(f"the batch file is over the {MAX_BYTES // (1024 * 1024)} MB limit; split the input")
-        target.write(data)
-    target.flush()
-    return size
-
-
 def upload(args, parser, session, path: str, file_name: str) -> str:
     """Create a file intent and PUT the bytes to its presigned URL, never with the key; returns file_id.
     An expired or rejected URL (403) gets one fresh intent."""
@@ -159,14 +142,13 @@ def put_file(url: str, path: str, timeout: float) -> int:
     return resp.status_code
 
 
-def create(args, parser, session, file_id: str, provider: str, endpoint: str | None) -> dict[str, Any]:
-    """POST /v1/batches. One fresh request_id: a retried create (session retries) reuses it, so no second job."""
-    import uuid
-
+def create(args, parser, session, file_id: str, provider: str, endpoint: str | None, request_id: str) -> dict:
+    """POST /v1/batches with the job's request_id: a retried create (session retries, or a rerun after a
+    crash) sends the same one, which DigitalOcean answers with the existing job instead of a second one."""
     body: dict[str, Any] = {"file_id": file_id, "provider": provider, "completion_window": "24h"}
     if endpoint:
         body["endpoint"] = endpoint  # anthropic must not send it
-    body["request_id"] = str(uuid.uuid4())
+    body["request_id"] = request_id
     return net.read_json(net.api_request(args, parser, "POST", "/batches", body, session=session))
 
 
@@ -280,3 +262,27 @@ def _anthropic_reply(result: dict[str, Any]) -> dict[str, Any]:
     from gradient_inference.llm import messages as msgs
 
     return msgs.parse_reply(result.get("message") or {})
+
+
+LIST_PAGE_MAX = 100  # the spec's maximum `limit`
+
+
+def list_path(limit: int, status: str | None, after: str | None) -> str:
+    from urllib.parse import urlencode
+
+    query = {"limit": min(limit, LIST_PAGE_MAX), "after": after, "status": status}
+    return "/batches?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
+def list_all(args, parser, session, limit: int, status: str | None) -> list[dict[str, Any]]:
+    """GET /v1/batches page after page (`after` = the previous page's last_id) while has_more, up to `limit`."""
+    batches: list[dict[str, Any]] = []
+    after = None
+    while len(batches) < limit:  # each round adds at least one batch or stops, so this ends
+        page = get(args, parser, session, list_path(limit - len(batches), status, after))
+        data = net.require(page, "data")
+        batches.extend(data[: limit - len(batches)])
+        after = page.get("last_id") or (data[-1].get("batch_id") if data else None)
+        if not data or not page.get("has_more") or not after:
+            break
+    return batches

@@ -10,6 +10,7 @@ from gradient_inference.cli import base as cli
 
 DEFAULT_MODEL = "openai-gpt-oss-120b"  # llm/completions.DEFAULT_MODEL; repeated so --help need not load it
 PROG = "gradient-batch"
+STATUSES = ("validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling", "cancelled")
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -46,26 +47,35 @@ def build_parser() -> cli.ArgumentParser:
     submit = sub("submit", "hand a JSONL file to DigitalOcean Batch Inference (OpenAI and Anthropic models)")
     submit.add_argument("input", metavar="INPUT", help="JSONL file of prompts (same formats as run), or '-'")
     add_line_defaults(submit)
-    submit.add_argument("--wait", action="store_true", help="poll until the batch ends, then download the results")
+    submit.add_argument("--manifest", metavar="PATH", help="job manifest (default INPUT.batch.json); rerun resumes")
+    submit.add_argument("--wait", action="store_true", help="poll until every batch ends, downloading the results")
     submit.add_argument("--output", metavar="OUT", help="results JSONL with --wait (default BATCH_ID.results.jsonl)")
     submit.add_argument("--cache-dir", help="pricing cache folder for cost estimates (env GRADIENT_CACHE_DIR)")
-    for name, text in (("status", "show a batch's status and request counts"), ("cancel", "cancel a batch")):
-        sub(name, text).add_argument("batch_id", metavar="ID", type=batch_id, help="batch id")
-    results = sub("results", "download a finished batch's results as run's result lines")
-    results.add_argument("batch_id", metavar="ID", type=batch_id, help="batch id")
+    target_help = "batch id, or a job manifest (INPUT.batch.json)"
+    for name, text in (
+        ("status", "show a batch's or a job's status and request counts"),
+        ("cancel", "cancel a batch, or every unfinished batch of a job"),
+    ):
+        sub(name, text).add_argument("target", metavar="ID_OR_MANIFEST", type=batch_target, help=target_help)
+    results = sub("results", "download a finished batch's (or job's) results as run's result lines")
+    results.add_argument("target", metavar="ID_OR_MANIFEST", type=batch_target, help=target_help)
     results.add_argument("--output", metavar="OUT", help="results JSONL (default BATCH_ID.results.jsonl)")
     results.add_argument("--cache-dir", help="pricing cache folder for cost estimates (env GRADIENT_CACHE_DIR)")
-    sub("list", "list recent batches, newest first")
+    listing = sub("list", "list batches, newest first, every page")
+    listing.add_argument("--limit", type=cli.positive_int, default=20, help="most batches to show (default 20)")
+    listing.add_argument("--status", choices=STATUSES, help="only batches in this status")
     return parser
 
 
-def batch_id(text: str) -> str:
-    """Batch ids are UUIDs in the spec; anything else is a usage error, not a 404."""
+def batch_target(text: str) -> tuple[str, str]:
+    """('batch', id) for a UUID (the spec's batch ids), ('job', path) for a manifest file; else a usage error."""
     import re
 
-    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", text.strip()):
-        raise cli.argparse.ArgumentTypeError(f"not a batch id (a UUID): {text!r}")
-    return text.strip().lower()
+    if re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", text.strip()):
+        return "batch", text.strip().lower()
+    if os.path.isfile(text):
+        return "job", text
+    raise cli.argparse.ArgumentTypeError(f"not a batch id (a UUID) or a manifest file: {text!r}")
 
 
 def add_line_defaults(parser: cli.ArgumentParser) -> None:
@@ -112,12 +122,14 @@ def cmd_run(parser, args) -> int:
     defaults = line_defaults(args)
     defaults["tools"] = server_tools.tools_from_args(parser, args, defaults["api"])
     web_search = server_tools.asks_web_search(defaults["tools"])
-    info = jl.scan(source, defaults)
+    done = jl.done_hashes(output)  # the startup cost of every rerun: one cheap pass over OUT, then the input
+    info = jl.scan(source, defaults, done)
     costs = CostBook(args.cache_dir)
     if args.max_cost is not None:
         costs.require_prices(info["models"])
-    finished = {i for i, ok in jl.read_results(output).items() if ok and i in info["ids"]}
-    todo = jl.jobs(source, defaults, skip=finished)
+    if not info["todo"]:
+        done = None  # nothing left to send: free it before the HTTP modules load
+    todo = jl.jobs(source, defaults, done) if info["todo"] else iter(())
 
     from gradient_inference.network import api as net
 
@@ -132,7 +144,7 @@ def cmd_run(parser, args) -> int:
 
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
     limiter = runner.Limiter(args.concurrency, args.max_cost)
-    progress = runner.Progress(info["count"], len(finished), PROG, show=not args.json)
+    progress = runner.Progress(info["count"], info["skipped"], PROG, show=not args.json)
     writer = jl.ResultWriter(output)
     spent: list[float] = []
 
@@ -176,7 +188,7 @@ def cmd_run(parser, args) -> int:
         "total": info["count"],
         "ok": progress.ok,
         "failed": progress.failed,
-        "skipped": len(finished),
+        "skipped": info["skipped"],
         "seconds": round(time.monotonic() - started, 3),
         "cost_usd": round(sum(spent), 8) if spent else None,
         "output": output,
@@ -188,52 +200,71 @@ def cmd_run(parser, args) -> int:
 
 
 def cmd_submit(parser, args) -> int:
-    import tempfile
-
+    from gradient_inference.batch import job
     from gradient_inference.batch import lines as jl
-    from gradient_inference.batch import remote as api
     from gradient_inference.files import output as files
-    from gradient_inference.network import api as net
 
     if args.output:
         files.check_output_arg(parser, args.output)
+    manifest_path = args.manifest or job.default_manifest(args.input)
+    files.check_output_arg(parser, manifest_path)
     source = jl.open_input(args.input)
-    defaults = line_defaults(args)
-    info = jl.scan(source, defaults)
-    if info["count"] > api.MAX_LINES:
-        raise jl.bad_input(f"{info['count']} lines is over the batch limit of {api.MAX_LINES:,} lines; split the input")
-    provider, endpoint = api.choose(info["models"], info["apis"])
-    with tempfile.NamedTemporaryFile(prefix="gradient-batch-", suffix=".jsonl") as staged:
-        api.write_provider_file(source, defaults, provider, staged)
-        if args.dry_run:
-            base = net.base_url(args, parser)
-            print(net.curl_command("POST", base + "/batches/files", {"file_name": upload_name(args.input)}))
-            return 0
-        session = net.open_session(args.max_retries)
-        file_id = api.upload(args, parser, session, staged.name, upload_name(args.input))
-    batch = api.create(args, parser, session, file_id, provider, endpoint)
-    bid = net.require(batch, "batch_id")
+    info = jl.scan(source, line_defaults(args))
+    manifest = job.submit(args, parser, source, line_defaults(args), info, manifest_path)
+    if manifest is None:  # --dry-run
+        return 0
+    shards, key = manifest["shards"], manifest["key"]
+    first = shards[0]
     if not args.wait:
         if args.json:
-            shown = {"batch_id": bid, "status": batch.get("status"), "provider": provider, "endpoint": endpoint}
-            cli.print_json({**shown, "total": info["count"]})
+            shown = {"batch_id": first["batch_id"], "status": first["status"], "provider": key["provider"]}
+            shown.update({"endpoint": key["endpoint"], "total": info["count"], "job": manifest_path})
+            cli.print_json({**shown, "batches": [{"batch_id": s["batch_id"], "lines": s["lines"]} for s in shards]})
         else:
-            print(bid)
-        cli.note(f"submitted {info['count']} requests; next: {PROG} status {bid}, then {PROG} results {bid}")
+            for s in shards:
+                print(
+                    s["batch_id"] if len(shards) == 1 else f"{s['batch_id']}  lines {s['first_line']}-{s['last_line']}"
+                )
+        target = manifest_path if len(shards) > 1 else first["batch_id"]
+        cli.note(
+            f"submitted {info['count']} requests in {len(shards)} batch{'es' if len(shards) > 1 else ''}; "
+            f"job manifest {manifest_path}; next: {PROG} status {target}, then {PROG} results {target}"
+        )
         return 0
     if not args.json:
-        cli.note(f"submitted batch {bid} ({info['count']} requests); waiting (Ctrl-C stops waiting, not the batch)")
-    batch = api.wait(args, parser, session, bid)
-    return download(args, parser, session, bid, batch.get("status"))
+        cli.note(
+            f"submitted {info['count']} requests in {len(shards)} batch(es), job manifest {manifest_path}; "
+            "waiting (Ctrl-C stops waiting, not the batches)"
+        )
+    return job_results(args, parser, manifest, manifest_path, wait=True)
 
 
-def upload_name(path: str) -> str:
-    """A file name the spec accepts: at least 7 characters, ending in .jsonl."""
-    import re
+def job_results(args, parser, manifest: dict, path: str, wait: bool = False) -> int:
+    """Every finished shard's results merged into OUT; exit 1 while any shard is unfinished."""
+    from gradient_inference.batch import shards as jobs
+    from gradient_inference.network import api as net
 
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", os.path.basename(path) if path != "-" else "stdin")
-    name = re.sub(r"(?i)\.jsonl$", "", stem).strip(".") + ".jsonl"
-    return name if len(name) >= 7 else "batch-" + name
+    session = net.open_session(args.max_retries)
+    first = manifest["shards"][0]
+    output = args.output or f"{first['batch_id'] or 'job'}.results.jsonl"
+    merge = jobs.Merge(output, CostBook(args.cache_dir))
+    try:
+        problems = (jobs.wait if wait else jobs.download_finished)(args, parser, session, manifest, path, merge)
+    finally:
+        merge.close()
+    statuses = {s.get("status") for s in manifest["shards"]}
+    summary = merge.summary(batch_id=first["batch_id"], status=statuses.pop() if len(statuses) == 1 else "mixed")
+    summary.update(job=path, shards=len(manifest["shards"]), unfinished=len(problems))
+    if problems:
+        if args.json:
+            cli.print_json(summary)
+        raise cli.CliError(
+            f"{len(problems)} of {len(manifest['shards'])} batches have no results in {output} yet "
+            f"({'; '.join(problems[:3])}); {summary['ok']} ok and {summary['failed']} failed lines written; "
+            f"rerun {PROG} results {path} later",
+            kind="results_not_ready",
+        )
+    return finish(args, summary)
 
 
 def cmd_results(parser, args) -> int:
@@ -242,60 +273,88 @@ def cmd_results(parser, args) -> int:
 
     if args.output:
         files.check_output_arg(parser, args.output)
+    kind, target = args.target
+    if kind == "job":
+        from gradient_inference.batch import job
+
+        manifest = job.load(target, required=True)
+        if args.dry_run:
+            bid = manifest["shards"][0].get("batch_id")
+            print(net.curl_command("GET", net.base_url(args, parser) + f"/batches/{bid}/results"))
+            return 0
+        return job_results(args, parser, manifest, target)
     if args.dry_run:
-        print(net.curl_command("GET", net.base_url(args, parser) + f"/batches/{args.batch_id}/results"))
+        print(net.curl_command("GET", net.base_url(args, parser) + f"/batches/{target}/results"))
         return 0
-    return download(args, parser, net.open_session(args.max_retries), args.batch_id, None)
+    return download(args, parser, net.open_session(args.max_retries), target, None)
 
 
 def download(args, parser, session, bid: str, status: str | None) -> int:
-    """Results to OUT as run's lines: appended whole, an id already ok there is not written again."""
-    from gradient_inference.batch import lines as jl
-    from gradient_inference.batch import remote as api
+    """One batch's results to OUT as run's lines: appended whole, an id already in OUT is not written again."""
+    from gradient_inference.batch import shards as jobs
 
-    links = api.result_urls(args, parser, session, bid)
-    output = args.output or f"{bid}.results.jsonl"
-    already = {i for i, ok in jl.read_results(output).items() if ok}
-    writer, costs, counts, spent = jl.ResultWriter(output), CostBook(args.cache_dir), [0, 0, 0], []
+    merge = jobs.Merge(args.output or f"{bid}.results.jsonl", CostBook(args.cache_dir))
     try:
-        for key, what in (("output_file_url", "output file"), ("error_file_url", "error file")):
-            for raw in api.file_lines(links[key], what, args.timeout) if links.get(key) else ():
-                line = api.normalise(raw, costs)
-                if line["id"] in already:
-                    counts[2] += 1
-                    continue
-                writer.write(line)
-                counts[0 if line["ok"] else 1] += 1
-                if line.get("cost"):
-                    spent.append(line["cost"]["usd"])
+        merge.batch(args, parser, session, bid)
     finally:
-        writer.close()
-    summary = {"batch_id": bid, "status": status, "total": sum(counts), "ok": counts[0], "failed": counts[1]}
-    summary.update({"skipped": counts[2], "seconds": None, "output": output})
-    summary["cost_usd"] = round(sum(spent), 8) if spent else None  # at serverless prices; batch bills less
-    return finish(args, summary)
+        merge.close()
+    return finish(args, merge.summary(batch_id=bid, status=status))
 
 
 def cmd_status(parser, args) -> int:
-    return show_batch(parser, args, "GET", f"/batches/{args.batch_id}")
+    return show_batch(parser, args, "GET", "/batches/{}")
 
 
 def cmd_cancel(parser, args) -> int:
-    return show_batch(parser, args, "POST", f"/batches/{args.batch_id}/cancel")
+    return show_batch(parser, args, "POST", "/batches/{}/cancel")
 
 
 def show_batch(parser, args, method: str, path: str) -> int:
     from gradient_inference.batch import remote as api
     from gradient_inference.network import api as net
 
+    kind, target = args.target
+    if kind == "job":
+        return show_job(parser, args, method, target)
     if args.dry_run:
-        print(net.curl_command(method, net.base_url(args, parser) + path))
+        print(net.curl_command(method, net.base_url(args, parser) + path.format(target)))
         return 0
-    batch = api.get(args, parser, net.open_session(args.max_retries), path, method)
+    batch = api.get(args, parser, net.open_session(args.max_retries), path.format(target), method)
     if args.json:
         cli.print_json(batch)
     else:
         print(f"{batch.get('batch_id')}  {api.progress_text(batch)}")
+    return 0
+
+
+def show_job(parser, args, method: str, path: str) -> int:
+    from gradient_inference.batch import job
+    from gradient_inference.batch import remote as api
+    from gradient_inference.batch import shards as jobs
+    from gradient_inference.network import api as net
+
+    manifest = job.load(path, required=True)
+    if args.dry_run:
+        bid = manifest["shards"][0].get("batch_id")
+        print(
+            net.curl_command(method, net.base_url(args, parser) + f"/batches/{bid}" + ("/cancel" * (method == "POST")))
+        )
+        return 0
+    session = net.open_session(args.max_retries)
+    if method == "POST":
+        jobs.cancel(args, parser, session, manifest, path)
+    shown = jobs.status(args, parser, session, manifest, path)
+    if args.json:
+        cli.print_json(shown)
+        return 0
+    for shard, batch in zip(manifest["shards"], shown["batches"]):
+        where = f"lines {shard['first_line']}-{shard['last_line']}"
+        print(f"{shard['batch_id'] or '-'}  {api.progress_text(batch) if batch else 'not submitted'}  ({where})")
+    counts = shown["total"]
+    print(
+        f"total  {shown['finished']}/{shown['shards']} batches ended: {counts['completed']}/{counts['total']} done, "
+        f"{counts['failed']} failed"
+    )
     return 0
 
 
@@ -304,9 +363,9 @@ def cmd_list(parser, args) -> int:
     from gradient_inference.network import api as net
 
     if args.dry_run:
-        print(net.curl_command("GET", net.base_url(args, parser) + "/batches"))
+        print(net.curl_command("GET", net.base_url(args, parser) + api.list_path(args.limit, args.status, None)))
         return 0
-    batches = net.require(api.get(args, parser, net.open_session(args.max_retries), "/batches"), "data")
+    batches = api.list_all(args, parser, net.open_session(args.max_retries), args.limit, args.status)
     if args.json:
         cli.print_json({"batches": batches})
         return 0

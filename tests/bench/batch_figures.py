@@ -4,6 +4,9 @@
       requests + ThreadPoolExecutor(10) script making the same 200 calls        target <= 1.15x
   B2. the same run vs `xargs -P 10` running gradient_chat.py once per prompt   target <= 0.8x
   B3. peak memory (VmHWM / ru_maxrss of the child) for a 20,000-line input     target <= 100 MB
+  B4. (issue 22, slow, --only 7) resuming a finished 1,000,000-line run vs a script that reads the result
+      ids into a set and scans the input: time <= 1.2x, peak memory <= the script's
+  B5. (issue 22, --only 7) peak memory of `submit` of 120,000 lines (three batches)  target <= 100 MB
 
     python3 tests/bench/bench.py --only 6 [--batch-rounds N]
 
@@ -166,3 +169,76 @@ def run_batch_figures(
             unit="MB",
             note=f"200-line run peaks at {peaks['200']:.1f} MB",
         )
+
+
+# ---------------------------------------------------------------- issue 22: a resume at a million lines, submit memory
+
+RESUME_LINES = 1_000_000
+SUBMIT_LINES = 120_000
+
+RESUME_FLOOR = """
+import json, sys
+ids = {json.loads(line)["id"] for line in open(sys.argv[2], "rb")}
+left = sum(1 for line in open(sys.argv[1], "rb") if json.loads(line)["id"] not in ids)
+"""
+
+
+def _write_results(path: Path, n: int) -> None:
+    """A finished run's OUT: one ok line per input line, as gradient-batch run writes them."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            line = {
+                "id": f"q{i}",
+                "ok": True,
+                "model": "openai-gpt-oss-120b",
+                "content": f"echo: classify item {i}: is it a fruit?",
+                "finish_reason": "stop",
+                "usage": {"input_tokens": 12, "output_tokens": 5, "cached_tokens": None, "reasoning_tokens": None},
+                "cost": {"usd": 4.7e-06, "source": "snapshot", "price_model": "openai-gpt-oss-120b"},
+            }
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _peak_mb(argv: list[str], env: dict[str, str]) -> float:
+    proc = subprocess.run([PY, "-c", PEAK, *argv], env=env, capture_output=True, timeout=1800)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr.decode(errors="replace")[-400:])
+    return int(proc.stdout.decode().split()[-1]) / 1024
+
+
+def run_job_figures(
+    record: Callable[..., Any],
+    interleave: Callable[[list[Callable[[], float]], int], list[list[float]]],
+    med: Callable[[list[float]], float],
+    server_factory: Callable[[], FakeGradient],
+    rounds: int = 3,
+) -> None:
+    """B4/B5: resuming a finished 1,000,000-line run vs a script that reads the result ids into a set and scans
+    the input (time <= 1.2x, peak memory <= the script's); B5 peak memory of submitting 120,000 lines (<= 100 MB).
+    Slow (about 400 MB of files and a minute per round): only with --only 7."""
+    from fake_batch import BatchAPI
+
+    server = server_factory()
+    storage = server_factory()  # the presigned-URL host; the fake's 127.0.0.1 is fine for a benchmark
+    server.batch = BatchAPI(server, storage)
+    with tempfile.TemporaryDirectory(prefix="batch-job-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        env = _env(server, str(tmp / "cache"))
+        src, out = tmp / "million.jsonl", tmp / "million.results.jsonl"
+        _write_input(src, RESUME_LINES)
+        _write_results(out, RESUME_LINES)
+        ours = [PY, str(SCRIPTS / "gradient_batch.py"), "run", str(src), "--output", str(out)]
+        floor = [PY, "-c", RESUME_FLOOR, str(src), str(out)]
+        print(f"\n[B4] resuming a finished {RESUME_LINES:,}-line run (nothing left to send) vs ids-into-a-set floor")
+        t_ours, t_floor = interleave([lambda: _timed(ours, env), lambda: _timed(floor, env)], rounds)
+        record("B4 batch run resume 1M finished lines vs floor", med(t_ours), med(t_floor), 1.2)
+        m_ours, m_floor = _peak_mb(ours, env), _peak_mb(floor, env)
+        print(f"  peak MB: ours {m_ours:.1f}, floor {m_floor:.1f}")
+        record("B4m batch run resume 1M peak memory (MB), <= floor", m_ours, m_floor, round(m_floor, 1), unit="MB")
+
+        print(f"\n[B5] peak memory of submitting {SUBMIT_LINES:,} lines (3 batches)")
+        big = tmp / "submit.jsonl"
+        _write_input(big, SUBMIT_LINES)
+        peak = _peak_mb([PY, str(SCRIPTS / "gradient_batch.py"), "submit", str(big)], env)
+        print(f"  peak MB: {peak:.1f}; batches created: {len(server.batch.batches)}")
+        record("B5 batch submit 120k lines peak memory (MB)", peak, None, 100.0, unit="MB")

@@ -12,6 +12,7 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ and the package with no __pycach
   4. live `gradient_pricing.py --no-cache --json` of a 245 KB page vs requests.get + html.parser <= 1.0x
   5. streaming: per-chunk delay from server write to client stdout, 100 ms apart               <= 5 ms
   6. gradient-batch run (figures from tests/bench/batch_figures.py)
+  7. gradient-batch at a million lines: resume vs floor, submit memory (slow; only with --only 7)
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -741,6 +742,23 @@ def figure_batch(rounds: int) -> None:
             server.stop()
 
 
+def figure_jobs(rounds: int) -> None:
+    print("\n[7] gradient-batch at scale: a 1,000,000-line resume, and memory of a 120,000-line submit")
+    from batch_figures import run_job_figures
+
+    servers: list[FakeGradient] = []
+
+    def fresh_server() -> FakeGradient:
+        servers.append(FakeGradient().start())
+        return servers[-1]
+
+    try:
+        run_job_figures(record, interleave, med, fresh_server, rounds)
+    finally:
+        for server in servers:
+            server.stop()
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -800,6 +818,8 @@ def main() -> int:
                 figure_stream(args.stream_runs, env)
             if "6" in only:
                 figure_batch(args.batch_rounds)
+            if "7" in only:  # slow (about 400 MB of files): opt-in
+                figure_jobs(args.batch_rounds)
     finally:
         server.stop()
     summary()
