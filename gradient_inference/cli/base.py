@@ -94,13 +94,14 @@ def report_error(err: CliError) -> None:
 
 def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:
     """Run a script's main with the output contract: 0 ok, 1 failure, 2 usage, 130 Ctrl-C."""
+    failure: CliError | None = None
     try:
         code = main(None) or EXIT_OK
     except CliError as err:
-        report_error(err)
-        code = err.exit_code
+        failure, code = err, err.exit_code
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
+        _flush_history(CliError("interrupted", kind="interrupted"))
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): silence the final flush too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -110,13 +111,26 @@ def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:
             import traceback
 
             traceback.print_exc()
-        report_error(CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"))
-        code = EXIT_FAIL
+        failure, code = CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"), EXIT_FAIL
+    if code != EXIT_INTERRUPTED:
+        warning = _flush_history(failure)
+        if warning and failure:
+            failure.message += f"; history not recorded: {warning}"  # the error stays one line
+        elif warning:
+            note(f"warning: history not recorded: {warning}")
+    if failure:
+        report_error(failure)
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(code)
+
+
+def _flush_history(failure: CliError | None) -> str | None:
+    """Write the calls this run recorded (only if it recorded any: otherwise sqlite3 is never loaded)."""
+    record = sys.modules.get("gradient_inference.history.record")
+    return record.flush(failure) if record is not None else None
 
 
 # ---------------------------------------------------------------- arguments
@@ -180,6 +194,9 @@ def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
             help="retries on connection errors, 408, 409, 429 and 5xx (default 2)",
         )
         parser.add_argument("--dry-run", action="store_true", help="print the request as a curl command; send nothing")
+        parser.add_argument(
+            "--no-history", action="store_true", help="record nothing in the local history (env GRADIENT_HISTORY=off)"
+        )
     parser.add_argument("--verbose", action="store_true", help="log requests, responses and retries to stderr")
     return parser
 
