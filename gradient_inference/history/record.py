@@ -216,6 +216,15 @@ def flush(err: BaseException | None = None) -> str | None:
     return None
 
 
+def finish(failure: cli.CliError | None, interrupted: bool = False) -> None:
+    """cli.run's last step: write the run's calls; a fault is one warning line, or joins failure's one line."""
+    warning = flush(failure or (cli.CliError("interrupted", kind="interrupted") if interrupted else None))
+    if warning and failure:
+        failure.message += f"; history not recorded: {warning}"
+    elif warning:
+        cli.note(f"warning: history not recorded: {warning}")
+
+
 class Batcher:
     """Rows from many threads, written every `size` rows or `interval` seconds in one transaction each
     (gradient-batch run); one connection, so 2,000 lines cost a handful of commits."""
