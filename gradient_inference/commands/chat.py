@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
 
     thread = chats.open_thread(parser, args)
     messages, prompt = conversation(parser, args, thread)
-    model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
+    same_api = thread["model"] if thread.get("api") == api and not agent else None  # -c keeps its model
+    model = args.model or same_api or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
     options = request_options(parser, args)
     from gradient_inference.llm import apis
     from gradient_inference.network import api as net

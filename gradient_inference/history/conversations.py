@@ -25,6 +25,7 @@ def open_thread(parser, args) -> dict[str, Any]:
     if len(chosen) > 1:
         parser.error(f"{chosen[0]} and {chosen[1]} cannot be given together")
     thread: dict[str, Any] = {"id": None, "new": True, "file": args.conversation, "prior": [], "added": []}
+    thread["model"] = None  # the continued conversation's, used when --model is not given on the same API
     if args.continue_ or args.conversation_id:
         if store.mode(args) == "off":
             parser.error(f"{chosen[0]} needs the history, which is off (--no-history or GRADIENT_HISTORY=off)")
@@ -35,7 +36,7 @@ def open_thread(parser, args) -> dict[str, Any]:
         if found is None:
             what = f"no conversation {args.conversation_id!r}" if args.conversation_id else "no conversation yet"
             parser.error(f"{chosen[0]}: {what} in the history ({store.db_path()})")
-        thread.update(id=found[0], new=False, prior=found[1])
+        thread.update(id=found["id"], new=False, prior=found["messages"], api=found["api"], model=found["model"])
     elif args.conversation:
         thread["prior"] = read_file_conversation(parser, args.conversation)
         thread["id"] = file_conversation_id(args.conversation)

@@ -177,8 +177,8 @@ def write(rows: list[dict], conversations: list[dict] | None = None, conn: sqlit
             conn.close()
 
 
-def read_conversation(conversation_id: str | None) -> tuple[str, list] | None:
-    """(id, messages) of a conversation, or of the most recent with None; None when there is none.
+def read_conversation(conversation_id: str | None) -> dict[str, Any] | None:
+    """{id, api, model, messages} of a conversation, or of the most recent with None; None when there is none.
     HistoryError when the file cannot be read."""
     import json
     import sqlite3
@@ -186,16 +186,17 @@ def read_conversation(conversation_id: str | None) -> tuple[str, list] | None:
     conn = connect(create=False)
     if conn is None:
         return None
+    columns = "id, api, model, messages"
     try:
         if conversation_id is None:
-            row = conn.execute("SELECT id, messages FROM conversations ORDER BY updated DESC LIMIT 1").fetchone()
+            row = conn.execute(f"SELECT {columns} FROM conversations ORDER BY updated DESC LIMIT 1").fetchone()
         else:
-            row = conn.execute("SELECT id, messages FROM conversations WHERE id=?", (conversation_id,)).fetchone()
+            row = conn.execute(f"SELECT {columns} FROM conversations WHERE id=?", (conversation_id,)).fetchone()
     except sqlite3.Error as exc:
         raise HistoryError(f"cannot read {db_path()}: {exc}") from None
     finally:
         conn.close()
-    return (row[0], json.loads(row[1])) if row else None
+    return {"id": row[0], "api": row[1], "model": row[2], "messages": json.loads(row[3])} if row else None
 
 
 def spend(since_ts: float) -> float:
