@@ -88,9 +88,7 @@ def run_history_figures(
         logs = [PY, str(scripts / "gradient_logs.py")]
         big_env, empty_env = {**env, "GRADIENT_DATA_DIR": str(big)}, {**env, "GRADIENT_DATA_DIR": str(empty)}
         bare = [PY, "-c", BARE_SEARCH, str(big / "history.db"), "zebra"]
-        ours, floor = interleave(
-            [lambda: timed_run(logs + ["-q", "zebra"], big_env), lambda: timed_run(bare, env)], rounds
-        )
+        ours, floor = interleave([timer(logs + ["-q", "zebra"], big_env), timer(bare, env)], rounds)
         record(f"7c gradient-logs -q over 100,000 calls vs bare sqlite3 ({label})", med(ours), med(floor), 1.5)
         full, none = interleave([timer(logs + ["-n", "20"], big_env), timer(logs + ["-n", "20"], empty_env)], rounds)
         record(f"7d gradient-logs -n 20, 100,000 calls vs empty ({label})", med(full), med(none), 1.2)
