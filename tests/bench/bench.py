@@ -216,10 +216,15 @@ def parser_source(name: str) -> str:
 
 
 def nobc_copy(tmp: Path) -> Path:
-    """A copy of scripts/ (and snapshots/ beside it) with no __pycache__, for the no-bytecode mode."""
+    """A copy of scripts/ and the package (and snapshots/ beside them) with no __pycache__, for the no-bytecode
+    mode."""
     root = tmp / "nobc"
     if not root.exists():
         shutil.copytree(SCRIPTS, root / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+        # the package too: without it the launchers would import whatever gradient_inference is installed
+        shutil.copytree(
+            ROOT / "gradient_inference", root / "gradient_inference", ignore=shutil.ignore_patterns("__pycache__")
+        )
         shutil.copytree(ROOT / "snapshots", root / "snapshots")
     return root / "scripts"
 
