@@ -70,7 +70,7 @@ def test_models_embed_and_image_each_record_their_calls(run, files_host, data_di
     assert run("image", "--prompt", "a fox", "-o", "fox.png").code == 0
     found = [(r["command"], r["endpoint"], r["ok"]) for r in rows(data_dir)]
     assert found == [("models", "/models", 1), ("embed", "/embeddings", 1), ("image", "/images/generations", 1)]
-    assert rows(data_dir)[2]["prompt"] == "a fox"
+    assert rows(data_dir)[2]["prompt"] == "a fox" and rows(data_dir)[1]["input_tokens"]
 
 
 def test_audio_records_each_call_of_its_job(run, server, files_host, data_dir):
