@@ -247,3 +247,28 @@ def test_batch_submit_status_list_and_cancel_record_one_row_per_api_call(run, da
     assert {r["command"] for r in found} == {"batch"}
     assert [r["endpoint"] for r in found] == [path.removeprefix("/v1") for path in sent]
     assert all(r["http_status"] and r["request_id"] for r in found)
+
+
+API_FOR_OTHER_COMMANDS = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from gradient_inference.history import record, store
+record.call("mcp", "/chat/completions", requested_model="m", reply={"model": "m", "content": "hi", "usage": {}},
+            cost={"usd": 0.5, "source": "test", "price_model": "m"}, wall_ms=3.0)
+print(store.mode(), store.db_path(), round(store.spend(time.time() - 3600), 6), round(store.spend(time.time() + 60), 6))
+"""
+
+
+def test_record_call_and_spend_for_other_commands(run, data_dir):
+    assert run("chat", "--prompt", "hi").code == 0
+    chat_cost = rows(data_dir)[0]["cost_usd"]
+    env = {**os.environ, "GRADIENT_DATA_DIR": str(data_dir)}
+    env.pop("GRADIENT_HISTORY", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", API_FOR_OTHER_COMMANDS, str(ROOT)], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    mode, path, spent, later = proc.stdout.split()
+    assert mode == "on" and path == str(data_dir / "history.db")
+    assert float(spent) == pytest.approx(0.5 + chat_cost) and float(later) == 0
+    assert rows(data_dir)[1]["command"] == "mcp" and rows(data_dir)[1]["cost_usd"] == 0.5
