@@ -44,6 +44,8 @@ def test_json_shape_chat_completions(run):
         "reasoning",
         "tool_calls",
         "cost",
+        "message",
+        "conversation_id",
     } | {
         "citations",
         "server_tools",

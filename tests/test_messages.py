@@ -82,6 +82,8 @@ def test_json_reply_keeps_stop_reason_and_common_usage(run, server, stream):
         "server_tools",
         "requested_model",
         "route",
+        "message",
+        "conversation_id",
     }
     assert data["citations"] == [] and data["server_tools"] == []
     assert data["api"] == "messages" and data["content"] == "echo: hi" and data["tool_calls"] == []

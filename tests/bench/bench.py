@@ -12,7 +12,9 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ and the package with no __pycach
   4. live `gradient_pricing.py --no-cache --json` of a 245 KB page vs requests.get + html.parser <= 1.0x
   5. streaming: per-chunk delay from server write to client stdout, 100 ms apart               <= 5 ms
   6. gradient-batch run (figures from tests/bench/batch_figures.py)
-  7. gradient-batch at a million lines: resume vs floor, submit memory (slow; only with --only 7)
+  7. gradient-batch at a million lines: resume vs floor, submit memory (the slowest figure)
+  8. the local history: chat and batch run with it on vs off, gradient-logs search and listing over 100,000
+     calls (figures from tests/bench/history_figures.py)
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -44,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPTS = ROOT / "scripts"
 RESULTS_FILE = HERE / "last_results.json"
+ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8")  # what a run without --only measures
 PY = sys.executable
 LLM_VENV = Path(os.environ.get("BENCH_LLM_VENV", "/tmp/llm-venv"))
 HEAVY = ("requests", "bs4", "tabulate", "urllib3", "lxml")
@@ -759,6 +762,13 @@ def figure_jobs(rounds: int) -> None:
             server.stop()
 
 
+def figure_history(rounds: int, batch_rounds: int, env: dict[str, str], tmp: Path) -> None:
+    print("\n[8] the local history: recording on vs off, gradient-logs over 100,000 calls")
+    from history_figures import run_history_figures
+
+    run_history_figures(record, interleave, med, timed_run, modes(tmp, env), tmp, batch_rounds, rounds)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -795,7 +805,7 @@ def main() -> int:
     ap.add_argument("--batch-rounds", type=int, default=3, help="interleaved rounds of the batch figures (default 3)")
     ap.add_argument("--only", help="comma-separated figure numbers to run, e.g. 1,4")
     args = ap.parse_args()
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6"}
+    only = set(args.only.split(",")) if args.only else set(ALL_FIGURES)
     started = time.monotonic()
     server = FakeGradient().start()
     print(f"bench: python {platform.python_version()} ({PY}), fake server {server.url}")
@@ -804,7 +814,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="gradient-bench-") as tmpdir:
             tmp = Path(tmpdir)
             env = clean_env(
-                GRADIENT_API_KEY=API_KEY, GRADIENT_BASE_URL=server.url, GRADIENT_CACHE_DIR=str(tmp / "cache")
+                GRADIENT_API_KEY=API_KEY,
+                GRADIENT_BASE_URL=server.url,
+                GRADIENT_CACHE_DIR=str(tmp / "cache"),
+                GRADIENT_DATA_DIR=str(tmp / "data"),  # the history of every figure's calls: never the user's
             )
             if "1" in only:
                 figure_help(args.rounds, env, tmp)
@@ -818,14 +831,16 @@ def main() -> int:
                 figure_stream(args.stream_runs, env)
             if "6" in only:
                 figure_batch(args.batch_rounds)
-            if "7" in only:  # slow (about 400 MB of files): opt-in
+            if "7" in only:  # the slowest (about 400 MB of files)
                 figure_jobs(args.batch_rounds)
+            if "8" in only:
+                figure_history(args.rounds, args.batch_rounds, env, tmp)
     finally:
         server.stop()
     summary()
     elapsed = time.monotonic() - started
     print(f"\nbench took {elapsed:.0f} s")
-    if only != {"1", "2", "3", "4", "5", "6"}:
+    if only != set(ALL_FIGURES):
         print(f"partial run (--only): {RESULTS_FILE.relative_to(ROOT)} left as it was")
         return 0 if all(r["status"] != "MISS" for r in results) else 1
     try:
