@@ -125,12 +125,14 @@ def test_bad_server_tool_flags_exit_2_and_send_nothing(run, fake, args, words):
     assert fake.requests == []
 
 
-def test_the_token_stays_out_of_every_output_and_off_every_other_host(run, fake, mcp_host):
+def test_the_token_stays_out_of_every_output_and_off_every_other_host(run, fake, mcp_host, data_dir):
     mcp = f"do-server=http://127.0.0.2:{mcp_host.server.server_address[1]}/mcp"
     for extra in ([], ["--json"], ["--verbose"], ["--stream", "--verbose"], ["--api", "responses", "--json"]):
         r = run("chat", "--prompt", "hi", "--mcp", mcp, *extra, env=TOKEN_ENV)
         assert r.code == 0, r.err
         assert TOKEN not in r.out + r.err
+    stored = b"".join(p.read_bytes() for p in data_dir.iterdir())  # history.db and its WAL
+    assert b"calls" in stored and TOKEN.encode() not in stored  # the history holds the calls, never the token
     assert all(json.dumps(req["body"]).count(f"Bearer {TOKEN}") == 1 for req in fake.requests)
     assert mcp_host.requests == []  # neither the model key nor the token: the skill never calls the MCP server
 
