@@ -65,9 +65,8 @@ def _renditions(path: str) -> tuple[str, str]:
 
 def load_prices(args) -> dict[str, Any]:
     """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
-    from gradient_inference.prices import table as gp
-
     from gradient_inference.prices import catalog
+    from gradient_inference.prices import table as gp
 
     cached = None if args.no_cache else gp.read_cache(args.cache_dir, max_age=float("inf"))  # read once, fresh or not
     with_token = not args.offline and catalog.token() is not None
