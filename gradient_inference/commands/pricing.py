@@ -65,15 +65,15 @@ def _renditions(path: str) -> tuple[str, str]:
 
 def load_prices(args) -> dict[str, Any]:
     """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
-    from gradient_inference.prices import catalog
     from gradient_inference.prices import table as gp
 
     cached = None if args.no_cache else gp.read_cache(args.cache_dir, max_age=float("inf"))  # read once, fresh or not
-    with_token = not args.offline and catalog.token() is not None
+    with_token = not args.offline and any(os.environ.get(n, "").strip() for n in gp.CATALOG_TOKEN_ENVS)
     if cached and cached["age_seconds"] < gp.CACHE_MAX_AGE and (cached.get("origin") == "catalog" or not with_token):
         return {**cached, "source": "cache"}
     problem = "offline"
     if not args.offline:
+        from gradient_inference.prices import catalog
         from gradient_inference.prices.docs_page import PageNotUnderstood, fetch_live
 
         try:

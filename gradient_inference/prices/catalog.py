@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_CATALOG_URL = "https://api.digitalocean.com/v2/gen-ai/models/catalog"
-TOKEN_ENVS = ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN")
 PAGE_LIMIT = 100
 MAX_PAGES = 50  # bounded: 5,000 models is far past the catalog's size
 BODY_CAP = 8 * 1024 * 1024
@@ -36,7 +35,9 @@ class CatalogUnavailable(Exception):
 
 def token() -> tuple[str, str] | None:
     """(variable name, token) of the first DigitalOcean API token set, or None."""
-    for name in TOKEN_ENVS:
+    from gradient_inference.prices.table import CATALOG_TOKEN_ENVS
+
+    for name in CATALOG_TOKEN_ENVS:
         value = os.environ.get(name, "").strip()
         if value:
             return name, value

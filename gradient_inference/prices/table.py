@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 CACHE_MAX_AGE = 24 * 3600
 CACHE_FORMAT = "gradient-inference-pricing/1"
+CATALOG_TOKEN_ENVS = ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN")  # doctl's name second
 
 
 def cache_dir(explicit: str | None = None) -> str:
@@ -176,8 +177,10 @@ def match_price(model_id: str, rows: list[dict]) -> dict | None:
 
 
 def estimate_cost(usage: dict, row: dict | None) -> float | None:
-    """USD for a call: uncached input + cached input (at its own price when known) + output.
+    """USD for a call: uncached input + cache reads + cache writes + output, each at its own price.
 
+    Reads cost the listed cached price (else the input price); writes their listed 5-minute or 1-hour
+    price, else 1.25x input (5 minutes, also for writes the usage does not split) or 2x input (1 hour).
     A row without an output price (embedding models) prices calls that produce no output tokens.
     """
     out = usage.get("output_tokens") or 0
@@ -185,13 +188,25 @@ def estimate_cost(usage: dict, row: dict | None) -> float | None:
         return None
     if "token" not in str(row.get("unit") or "per 1M tokens").lower():
         return None
+    inp_price = row["input_price"]
     inp = usage.get("input_tokens") or 0
     cached = min(usage.get("cached_tokens") or 0, inp)
-    cached_price = row.get("cached_input_price")
-    if cached_price is None:
-        cached_price = row["input_price"]
-    usd = ((inp - cached) * row["input_price"] + cached * cached_price + out * (row["output_price"] or 0)) / 1_000_000
-    return round(usd, 8)
+    w1h = min(usage.get("cache_write_1h_tokens") or 0, inp - cached)
+    writes = max(usage.get("cache_write_tokens") or 0, (usage.get("cache_write_5m_tokens") or 0) + w1h)
+    w5m = max(0, min(writes - w1h, inp - cached - w1h))  # an unsplit write counts as 5-minute
+    rates = (
+        (inp - cached - w5m - w1h, inp_price),
+        (cached, _price(row, "cached_input_price", inp_price)),
+        (w5m, _price(row, "cache_write_5m_price", 1.25 * inp_price)),
+        (w1h, _price(row, "cache_write_1h_price", 2 * inp_price)),
+        (out, row["output_price"] or 0),
+    )
+    return round(sum(n * price for n, price in rates) / 1_000_000, 8)
+
+
+def _price(row: dict, key: str, otherwise: float) -> float:
+    value = row.get(key)
+    return otherwise if value is None else value
 
 
 def format_age(seconds: float) -> str:
