@@ -115,3 +115,24 @@ def test_router_model_is_priced_at_the_model_that_served(run, server, cache_dir)
     data = result.json()
     assert data["model"] == "openai-gpt-oss-120b" and data["cost"]["price_model"] == "gpt-oss-120b"
     assert data["cost"]["usd"] == pytest.approx(0.001)
+
+
+def test_image_cost_per_image_and_from_image_tokens(run, server, files_host, cache_dir):
+    write_prices(cache_dir, FLUX, IMAGE_TOKENS)
+    fal = run("image", "--model", "fal-ai/flux/schnell", "--prompt", "fox", "--n", "2", "-o", "fox.png", "--json")
+    assert fal.code == 0, fal.err
+    assert fal.json()["cost"] == {"usd": 0.006, "source": "cache", "price_model": "FLUX.1 schnell"}
+    tokens = run("image", "--prompt", "owl", "-o", "owl.png", "--json")  # usage: 10 text in, 272 image out
+    assert tokens.code == 0, tokens.err
+    assert tokens.json()["cost"]["usd"] == pytest.approx((10 * 5 + 272 * 40) / 1e6)
+    human = run("image", "--prompt", "owl", "-o", "owl2.png")
+    assert "cost ~$0.010930" in human.err
+
+
+def test_audio_cost_per_unit_and_the_reason_when_unpriced(run, server, files_host, cache_dir):
+    write_prices(cache_dir, AUDIO)
+    priced = run("audio", "--prompt", "rain", "--seconds", "5", "-o", "rain.wav", "--json")
+    assert priced.code == 0, priced.err
+    assert priced.json()["cost"] == {"usd": 0.2, "source": "cache", "price_model": "Stable Audio"}
+    unpriced = run("audio", "--text", "hello", "-o", "hello.mp3")
+    assert unpriced.code == 0 and "cost unknown: no price listed for fal-ai/elevenlabs" in unpriced.err

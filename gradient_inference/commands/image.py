@@ -222,11 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     files.check_targets(paths, args.force)
     files.write_all(paths, [image["bytes"] for image in images], args.force)
 
+    from gradient_inference.prices import table as prices
+
+    usage = data.get("usage") if isinstance(data, dict) else None
+    served = (data.get("model") if isinstance(data.get("model"), str) else None) or args.model
+    cost, why = prices.media_cost(served, {"image": len(images)}, usage)
     if args.json:
-        usage = data.get("usage") if isinstance(data, dict) else None
         cli.print_json(
             {
-                "model": (data.get("model") if isinstance(data.get("model"), str) else None) or args.model,
+                "model": served,
                 "images": [
                     {
                         "path": path,
@@ -237,12 +241,14 @@ def main(argv: list[str] | None = None) -> int:
                     for path, image in zip(paths, images)
                 ],
                 "usage": usage if isinstance(usage, dict) else None,
+                "cost": cost,
                 **({"request_id": data["request_id"]} if "request_id" in data else {}),
             }
         )
     else:
         for path in paths:
             print(path)
+        cli.note(f"cost ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else f"cost unknown: {why}")
     return 0
 
 

@@ -228,3 +228,33 @@ def cost_object(usage: dict, row: dict | None, source: str) -> dict | None:
     """The one cost shape every command reports: {usd, source, price_model}, or None when unpriced."""
     usd = estimate_cost(usage, row)
     return None if usd is None else {"usd": usd, "source": source, "price_model": row["model"]}
+
+
+def media_cost(model: str, counts: dict[str, float | None], usage: Any = None, explicit_dir: str | None = None):
+    """(cost object or None, why unpriced) for an image or audio call, from cached or bundled prices.
+
+    `counts`: units the call bought, e.g. {"image": 2} or {"audio": 1, "second": 30, "thousand_characters": 0.4};
+    the first the row has a price for wins. Token-priced image models (gpt-image-1) use the usage instead:
+    text input, image input and image output tokens (images_usage.yml)."""
+    prices = offline_prices(explicit_dir)
+    row = match_price(str(model or ""), prices["models"]) if prices else None
+    if row is None:
+        return None, f"no price listed for {model}"
+    for unit, count in counts.items():
+        price = row.get(f"{unit}_price")
+        if price is None and str(row.get("unit") or "") == f"per {unit}":  # a docs-page row: "$0.04 per image"
+            price = row.get("output_price") or row.get("input_price")
+        if price is not None and count is not None:
+            return {"usd": round(count * price, 8), "source": prices["source"], "price_model": row["model"]}, ""
+    if isinstance(usage, dict) and row.get("image_output_price") is not None:
+        details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
+        image_in = details.get("image_tokens") or 0
+        text_in = details.get("text_tokens", (usage.get("input_tokens") or 0) - image_in) or 0
+        rates = (
+            (text_in, row.get("input_price") or 0),
+            (image_in, _price(row, "image_input_price", row.get("input_price") or 0)),
+            (usage.get("output_tokens") or 0, row["image_output_price"]),
+        )
+        usd = round(sum(n * p for n, p in rates) / 1_000_000, 8)
+        return {"usd": usd, "source": prices["source"], "price_model": row["model"]}, ""
+    return None, f"{row['model']} has no price for this kind of call"
