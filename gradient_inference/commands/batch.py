@@ -258,7 +258,7 @@ def download(args, parser, session, bid: str, status: str | None) -> int:
         writer.close()
     summary = {"batch_id": bid, "status": status, "total": sum(counts), "ok": counts[0], "failed": counts[1]}
     summary.update({"skipped": counts[2], "seconds": None, "output": output})
-    summary["cost_usd"] = round(sum(spent), 8) if spent else None  # at serverless prices; batch bills less
+    summary["cost_usd"] = round(sum(spent), 8) if spent else None  # at batch rates where the catalog lists them
     return finish(args, summary)
 
 
@@ -335,6 +335,7 @@ class CostBook:
         from gradient_inference.prices import table as prices
 
         self.prices, self.table, self.rows = prices, prices.offline_prices(cache_dir), {}
+        self.cache_dir, self.batch_rows = cache_dir, {}
 
     def row(self, model: str):
         if model not in self.rows:
@@ -345,6 +346,16 @@ class CostBook:
     def cost(self, model: str, usage: dict) -> dict | None:
         """{usd, source, price_model} (prices.cost_object), or None when the model has no known price."""
         return self.prices.cost_object(usage, self.row(model), self.table["source"]) if model and self.table else None
+
+    def batch_cost(self, model: str, usage: dict) -> tuple[dict | None, str]:
+        """(cost, basis): at the catalog card's BATCH rates when known ("batch"), else serverless."""
+        if model not in self.batch_rows:
+            from gradient_inference.prices import catalog
+
+            self.batch_rows[model] = catalog.batch_row(self.row(model), self.cache_dir)
+        if self.batch_rows[model] is None:
+            return self.cost(model, usage), "serverless"
+        return self.prices.cost_object(usage, self.batch_rows[model], self.table["source"]), "batch"
 
     def require_prices(self, models: set[str]) -> None:
         unknown = sorted(m for m in models if self.cost(m, {"input_tokens": 1, "output_tokens": 1}) is None)

@@ -252,3 +252,14 @@ def batch_prices(
             _write_cards(cards, explicit_dir)
         except OSError as exc:
             debug(f"could not write the catalog card cache ({exc.strerror})")
+
+
+def batch_row(row: dict[str, Any] | None, explicit_dir: str | None = None) -> dict[str, Any] | None:
+    """The price row at batch rates (input and output; no cache rates), or None when none is known."""
+    if row is None:
+        return None
+    batch_prices([row], explicit_dir)
+    if row.get("batch_input_price") is None:
+        return None
+    plain = {k: v for k, v in row.items() if not k.startswith(("cache", "batch"))}
+    return plain | {"input_price": row["batch_input_price"], "output_price": row.get("batch_output_price")}
