@@ -105,6 +105,8 @@ def cmd_run(parser, args) -> int:
 
     output = args.output or jl.default_output(args.input)
     files.check_output_arg(parser, output)
+    if not args.dry_run:
+        files.lock_output(output)  # two runs on one output would send every line twice
     source = jl.open_input(args.input)
     defaults = line_defaults(args)
     info = jl.scan(source, defaults)
