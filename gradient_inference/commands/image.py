@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.model.startswith(FAL_PREFIX):
         data, images = fal_images(args, parser, prompt)
     else:
-        resp = net.api_request(args, parser, "POST", "/images/generations", build_request(args, prompt))
+        body = build_request(args, prompt)
+        resp = net.api_request(args, parser, "POST", "/images/generations", body, idempotent=False)
         data = net.read_json(resp) if resp is not None else None
         images = fetch_images(data, args.timeout) if data is not None else []
     if data is None:  # --dry-run

@@ -77,7 +77,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
     session = None if args.dry_run else net.open_session(args.max_retries)
     started = time.monotonic()
     resp = net.api_request(
-        args, parser, "POST", "/async-invoke", {"model_id": model_id, "input": fields}, session=session
+        args, parser, "POST", "/async-invoke", {"model_id": model_id, "input": fields}, idempotent=False
     )
     if resp is None:  # --dry-run
         return None
