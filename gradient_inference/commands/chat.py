@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from gradient_inference.cli import base as cli
 
@@ -78,6 +79,22 @@ def build_parser() -> cli.ArgumentParser:
         metavar="URL",
         help="chat with a DigitalOcean agent at this URL (env GRADIENT_AGENT_URL; key from GRADIENT_AGENT_KEY)",
     )
+    parser.add_argument(
+        "-c", "--continue", dest="continue_", action="store_true", help="continue the most recent conversation"
+    )
+    parser.add_argument("--conversation-id", metavar="ID", type=cli.non_empty, help="continue this conversation")
+    parser.add_argument(
+        "--conversation",
+        metavar="FILE",
+        help="keep the conversation in FILE (read as --messages-file; missing = new); the new messages are "
+        "appended as JSONL after a successful reply",
+    )
+    parser.add_argument(
+        "--tool-result",
+        action="append",
+        metavar="CALL_ID=TEXT|CALL_ID=@PATH",
+        help="answer a tool call of the conversation before this call (repeatable)",
+    )
     return parser
 
 
@@ -136,21 +153,23 @@ def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
     return api, agent
 
 
-def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
-    """The messages to send: --system, then --messages-file, then the prompt (required without a file)."""
+def conversation(parser: cli.ArgumentParser, args, thread: dict) -> tuple[list[dict], str | None]:
+    """(the messages to send, the new prompt): --system, then --messages-file or the conversation continued
+    with its tool results, then the prompt (required unless a file or tool results give the turn)."""
     from gradient_inference.files.input import read_file, read_text
     from gradient_inference.llm import conversation as conv
 
-    messages = None
+    messages = thread["prior"] + thread["added"] or None
     if args.messages_file is not None:
         try:
             messages = conv.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
         except ValueError as exc:
             parser.error(f"--messages-file {args.messages_file}: {exc}")
     prompt = None
-    if messages is None or args.prompt is not None or args.prompt_file is not None:
+    given = args.prompt is not None or args.prompt_file is not None
+    if given or not (args.messages_file is not None or thread["added"]):
         prompt = read_text(parser, args.prompt, args.prompt_file)
-    return conv.assemble(args.system, messages, prompt)
+    return conv.assemble(args.system, messages, prompt), prompt
 
 
 def request_options(parser: cli.ArgumentParser, args) -> dict:
@@ -195,8 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
     api, agent = check_flags(parser, args)
-    messages = conversation(parser, args)
-    model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
+    from gradient_inference.history import conversations as chats
+
+    thread = chats.open_thread(parser, args)
+    messages, prompt = conversation(parser, args, thread)
+    same_api = thread["model"] if thread.get("api") == api and not agent else None  # -c keeps its model
+    model = args.model or same_api or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
     options = request_options(parser, args)
     from gradient_inference.llm import apis
     from gradient_inference.network import api as net
@@ -212,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     printed: list[str] = []
+    first_token: list[float] = []
 
     def echo(text: str) -> None:
+        first_token.append(first_token[0] if first_token else time.monotonic())
         if not args.json:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -225,7 +250,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
     reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
-    render(args, reply, printed)
+    reply["message"], reply["conversation_id"] = chats.assistant_message(reply), thread["id"]
+    from gradient_inference.history import record
+
+    started = resp.history_row["_started"] if getattr(resp, "history_row", None) else None
+    ttft = round((first_token[0] - started) * 1000, 3) if first_token and started else None
+    record.update(resp, reply=reply, messages=messages, conversation_id=thread["id"], first_token_ms=ttft)
+    chats.keep(thread, messages, reply["message"], api, reply["model"], args.system, prompt)
+    render(args, reply, printed, thread)
     return 0
 
 
@@ -253,7 +285,7 @@ def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
         resp.close()
 
 
-def render(args, reply: dict, printed: list[str]) -> None:
+def render(args, reply: dict, printed: list[str], thread: dict) -> None:
     if args.json:
         cli.print_json(reply)
         return
@@ -268,6 +300,8 @@ def render(args, reply: dict, printed: list[str]) -> None:
         print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
     if args.cache and reply["id"]:
         cli.note(f"response id {reply['id']} (continue with --previous-response-id {reply['id']})")
+    if thread["new"] and thread["id"]:
+        cli.note(f"conversation {thread['id']} (continue with -c or --conversation-id {thread['id']})")
     if reply["cost"]:
         cli.note(
             f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}; prices from {reply['cost']['source']})"

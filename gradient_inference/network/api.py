@@ -197,6 +197,9 @@ def api_request(
     key = api_key(url, key_env)
     import requests
 
+    from gradient_inference.history import record  # imports no sqlite3: rows are written when the command ends
+
+    row = record.open_row(args, method, path, body, url if key_env else None)
     if not idempotent:
         session = open_session(args.max_retries, idempotent=False)
     session = session or open_session(args.max_retries)
@@ -213,17 +216,23 @@ def api_request(
         unsent = isinstance(exc, requests.exceptions.ConnectTimeout) or "refused" in err.message
         if not (idempotent or unsent):
             err.attempts = 1  # a read error or a dropped connection is never retried here
-            raise may_have_started(err) from None
+            err = may_have_started(err)
+        record.failed(row, err)
         raise err from None
+    record.answered(row, resp.status_code, _request_id(resp))
+    resp.history_row = row
     elapsed = (time.monotonic() - started) * 1000
     request_id = _request_id(resp)
     retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
         err = _http_error(resp, request_id, len(retries) + 1, AGENT_KEY_HELP if key_env else KEY_HELP)
+        if not idempotent and resp.status_code >= 500 and resp.status_code != 503:
+            err = may_have_started(err)
+        record.failed(row, err)
         if resp.status_code == 404 and isinstance(body, dict) and key_env is None:  # not for an agent
             suggest_model(err, body, args, parser, session)
-        raise may_have_started(err) if not idempotent and resp.status_code >= 500 and resp.status_code != 503 else err
+        raise err
     return resp
 
 
