@@ -126,9 +126,14 @@ def cmd_run(parser, args) -> int:
     headers = {"Authorization": f"Bearer {net.api_key(base)}", "Accept": "application/json"}
     from gradient_inference.batch import runner as runner
     from gradient_inference.llm import apis
+    from gradient_inference.spend import budget
 
+    cap, window = args.max_cost, budget.check(args)  # at or past a budget: exit 1 before sending
+    if window is not None:  # the budget's rest bounds this run as --max-cost does
+        cap = window["left"] if cap is None else min(cap, window["left"])
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
-    limiter = runner.Limiter(args.concurrency, args.max_cost)
+    limiter = runner.Limiter(args.concurrency, cap)
+    args.budget_window = window
     progress = runner.Progress(info["count"], len(finished), PROG, show=not args.json)
     writer = jl.ResultWriter(output)
     spent: list[float] = []
@@ -327,6 +332,12 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
         f"{summary['ok']} ok, {summary['failed']} failed, {summary['skipped']} skipped{seconds}{cost}; "
         f"results in {summary['output']}"
     )
+    window = getattr(args, "budget_window", None)
+    if budget_reached and window is not None and (args.max_cost is None or window["left"] < args.max_cost):
+        raise cli.CliError(
+            f"budget of ${window['usd']:g}/{window['period']} reached, no new requests started: {text}",
+            kind="budget_exceeded",
+        )
     if budget_reached:
         raise cli.CliError(
             f"budget of ${args.max_cost:g} reached, no new requests started: {text}; "

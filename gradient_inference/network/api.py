@@ -195,6 +195,10 @@ def api_request(
         print(curl_command(method, url, body, key_env or "GRADIENT_API_KEY"))
         return None
     key = api_key(url, key_env)
+    if method == "POST" and (getattr(args, "budget", None) or os.environ.get("GRADIENT_BUDGET")):
+        from gradient_inference.spend import budget
+
+        budget.check(args)  # before any billed request: at or past the budget, nothing is sent
     import requests
 
     from gradient_inference.history import record  # imports no sqlite3: rows are written when the command ends
