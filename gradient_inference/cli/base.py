@@ -180,9 +180,7 @@ def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
         )
         parser.add_argument("--dry-run", action="store_true", help="print the request as a curl command; send nothing")
         parser.add_argument("--no-history", action="store_true", help="record nothing in the local history")
-        parser.add_argument(
-            "--budget", metavar="USD/PERIOD", help="spend cap, e.g. 5/day or 20/week (env GRADIENT_BUDGET)"
-        )
+        parser.add_argument("--budget", metavar="USD/PERIOD", help="spend cap, e.g. 5/day (env GRADIENT_BUDGET)")
     parser.add_argument("--verbose", action="store_true", help="log requests, responses and retries to stderr")
     return parser
 
