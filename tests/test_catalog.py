@@ -122,8 +122,17 @@ def test_token_is_never_sent_over_plain_http_to_another_host(run, server, catalo
     assert_token_stayed_home(result, server)
 
 
-def test_chat_never_sends_the_token_to_the_inference_host(run, server, catalog):
-    result = run("chat", "--prompt", "hi", "--json", env=catalog_env(server, catalog))
+def test_chat_never_sends_the_token_to_the_inference_host_or_the_history(run, server, catalog, data_dir):
+    from history_db import raw_bytes
+
+    result = run("chat", "--prompt", "hi", "--json", "--verbose", env=catalog_env(server, catalog))
     assert result.code == 0
     assert_token_stayed_home(result, server)
     assert catalog.requests == []
+    assert DO_TOKEN.encode() not in raw_bytes(data_dir) and raw_bytes(data_dir)
+
+
+def test_verbose_catalog_fetch_logs_the_variable_name_not_the_token(run, server, catalog):
+    result = run("pricing", "--json", "--no-cache", "--verbose", env=catalog_env(server, catalog))
+    assert result.code == 0 and "$DIGITALOCEAN_TOKEN" in result.err
+    assert_token_stayed_home(result, server)

@@ -117,7 +117,7 @@ def test_router_model_is_priced_at_the_model_that_served(run, server, cache_dir)
     assert data["cost"]["usd"] == pytest.approx(0.001)
 
 
-def test_image_cost_per_image_and_from_image_tokens(run, server, files_host, cache_dir):
+def test_image_cost_per_image_and_from_image_tokens(run, server, files_host, cache_dir, data_dir):
     write_prices(cache_dir, FLUX, IMAGE_TOKENS)
     fal = run("image", "--model", "fal-ai/flux/schnell", "--prompt", "fox", "--n", "2", "-o", "fox.png", "--json")
     assert fal.code == 0, fal.err
@@ -127,6 +127,13 @@ def test_image_cost_per_image_and_from_image_tokens(run, server, files_host, cac
     assert tokens.json()["cost"]["usd"] == pytest.approx((10 * 5 + 272 * 40) / 1e6)
     human = run("image", "--prompt", "owl", "-o", "owl2.png")
     assert "cost ~$0.010930" in human.err
+    from history_db import rows
+
+    billed = [r for r in rows(data_dir) if r["endpoint"] in ("/async-invoke", "/images/generations")]
+    assert [r["cost_usd"] for r in billed] == [0.006, pytest.approx(0.01093), pytest.approx(0.01093)]
+    spend = run("usage", "--by", "command", "--json").json()
+    assert spend["total_usd"] == pytest.approx(0.006 + 2 * 0.01093)
+    assert {r["key"]: r["unpriced_calls"] for r in spend["rows"]} == {"image": 0}  # the GET polls bill nothing
 
 
 def test_audio_cost_per_unit_and_the_reason_when_unpriced(run, server, files_host, cache_dir):

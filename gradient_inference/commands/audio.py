@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     model_id = job.get("model_id") if isinstance(job.get("model_id"), str) else model
     units = {"audio": 1, "second": fields.get("seconds_total"), "thousand_characters": len(text) / 1000}
     cost, why = prices.media_cost(model_id, units)
+    from gradient_inference.history import record
+
+    record.update(job.pop("_submit", None), reply={"model": model_id}, cost=cost)
     if args.json:
         cli.print_json(
             {

@@ -176,7 +176,7 @@ def fal_images(
             )
         images.append({"bytes": blob, "format": fmt, "revised_prompt": None})
     model = job.get("model_id") if isinstance(job.get("model_id"), str) else args.model
-    return {"model": model, "request_id": job["request_id"]}, images
+    return {"model": model, "request_id": job["request_id"], "_submit": job.pop("_submit", None)}, images
 
 
 # ---------------------------------------------------------------- main
@@ -201,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
             files.check_targets(files.numbered(args.output, args.n), args.force)
     if args.model.startswith(FAL_PREFIX):
         data, images = fal_images(args, parser, prompt)
+        submitted = data.pop("_submit", None) if data else None
     else:
         body = build_request(args, prompt)
         resp = net.api_request(args, parser, "POST", "/images/generations", body, idempotent=False)
         data = net.read_json(resp) if resp is not None else None
+        submitted = resp
         images = fetch_images(data, args.timeout) if data is not None else []
     if data is None:  # --dry-run
         return 0
@@ -228,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     usage = data.get("usage") if isinstance(data, dict) else None
     served = (data.get("model") if isinstance(data.get("model"), str) else None) or args.model
     cost, why = prices.media_cost(served, {"image": len(images)}, usage)
+    from gradient_inference.history import record
+
+    record.update(submitted, reply={"model": served, "usage": usage if isinstance(usage, dict) else {}}, cost=cost)
     if args.json:
         cli.print_json(
             {

@@ -126,7 +126,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
         raise CliError(f"the job failed: {reason}", kind="job_failed", request_id=request_id)
     if status != "COMPLETED" or not isinstance(job.get("output"), dict):
         raise CliError(f"the finished job has no output (status {status})", kind="bad_response", request_id=request_id)
-    job["request_id"] = request_id
+    job["request_id"], job["_submit"] = request_id, resp  # _submit: the history row to add the cost to
     return job
 
 

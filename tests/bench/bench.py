@@ -12,6 +12,7 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ with no __pycache__):
   4. live `gradient_pricing.py --no-cache --json` of a 245 KB page vs requests.get + html.parser <= 1.0x
   5. streaming: per-chunk delay from server write to client stdout, 100 ms apart               <= 5 ms
   6. gradient-batch run (figures from tests/bench/batch_figures.py)
+  7. one chat call with a budget (GRADIENT_BUDGET, spend read from the history) vs the same call without <= 1.03x
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -748,6 +749,20 @@ def figure_batch(rounds: int) -> None:
 # ---------------------------------------------------------------- main
 
 
+def figure_budget(rounds: int, env: dict[str, str], tmp: Path) -> None:
+    print("\n[7] one chat call with a budget vs the same call without (both recording history)")
+    data = tmp / "bench-data"
+    plain = {**env, "GRADIENT_DATA_DIR": str(data)}
+    budgeted = {**plain, "GRADIENT_BUDGET": "1000/day"}
+    argv = [PY, str(SCRIPTS / "gradient_chat.py"), "--prompt", "hi"]
+    for probe_env in (plain, budgeted):  # the first call makes the history file, so the budget reads real rows
+        probe = subprocess.run(argv, env=probe_env, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        if probe.returncode != 0:
+            raise RuntimeError(f"chat probe failed: {probe.stderr.decode(errors='replace')}")
+    times = interleave([lambda: timed_run(argv, budgeted), lambda: timed_run(argv, plain)], rounds)
+    record("7 chat call with a budget vs without", med(times[0]), med(times[1]), 1.03)
+
+
 def summary() -> None:
     print("\nSummary")
     headers = ["figure", "ours", "floor or baseline", "ratio", "target", "result"]
@@ -781,7 +796,7 @@ def main() -> int:
     ap.add_argument("--batch-rounds", type=int, default=3, help="interleaved rounds of the batch figures (default 3)")
     ap.add_argument("--only", help="comma-separated figure numbers to run, e.g. 1,4")
     args = ap.parse_args()
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6"}
+    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6", "7"}
     started = time.monotonic()
     server = FakeGradient().start()
     print(f"bench: python {platform.python_version()} ({PY}), fake server {server.url}")
@@ -804,12 +819,14 @@ def main() -> int:
                 figure_stream(args.stream_runs, env)
             if "6" in only:
                 figure_batch(args.batch_rounds)
+            if "7" in only:
+                figure_budget(args.rounds, env, tmp)
     finally:
         server.stop()
     summary()
     elapsed = time.monotonic() - started
     print(f"\nbench took {elapsed:.0f} s")
-    if only != {"1", "2", "3", "4", "5", "6"}:
+    if only != {"1", "2", "3", "4", "5", "6", "7"}:
         print(f"partial run (--only): {RESULTS_FILE.relative_to(ROOT)} left as it was")
         return 0 if all(r["status"] != "MISS" for r in results) else 1
     try:
