@@ -296,7 +296,7 @@ def test_a_batch_that_ended_without_results_says_so(batch, fake, tmp_path):
     assert r.code == 1 and "ended failed with no results: Line 1: bad" in r.err
 
 
-def test_results_at_the_catalog_batch_rates_card_fetched_once(run, fake, tmp_path, cache_dir):
+def test_results_at_the_catalog_batch_rates_card_fetched_once(run, fake, tmp_path, cache_dir, data_dir):
     import fake_catalog
     from test_catalog import assert_token_stayed_home
     from test_costs import write_prices
@@ -323,6 +323,11 @@ def test_results_at_the_catalog_batch_rates_card_fetched_once(run, fake, tmp_pat
         again = run("batch", "results", r.json()["batch_id"], "--output", "again.jsonl", "--json", env=env)
         assert again.code == 0 and len(catalog.requests) == 1  # the card came from the cache
         assert results(tmp_path / "again.jsonl")["a"]["cost_basis"] == "batch"
+        from history_db import rows
+
+        spend = [r for r in rows(data_dir) if r["batch_id"] and r["cost_usd"] is not None]
+        assert len(spend) == 1 and spend[0]["cost_usd"] == pytest.approx(r.json()["cost_usd"])  # counted once
+        assert json.loads(spend[0]["cost"])["cost_basis"] == "batch" and spend[0]["input_tokens"] == 24
         assert_token_stayed_home(r, fake, fake.storage)
         assert_token_stayed_home(again, fake, fake.storage)
     finally:

@@ -259,6 +259,7 @@ def download(args, parser, session, bid: str, status: str | None) -> int:
     output = args.output or f"{bid}.results.jsonl"
     already = {i for i, ok in jl.read_results(output).items() if ok}
     writer, costs, counts, spent = jl.ResultWriter(output), CostBook(args.cache_dir), [0, 0, 0], []
+    bases, tokens = set(), [0, 0]
     try:
         for key, what in (("output_file_url", "output file"), ("error_file_url", "error file")):
             for raw in api.file_lines(links[key], what, args.timeout) if links.get(key) else ():
@@ -270,8 +271,14 @@ def download(args, parser, session, bid: str, status: str | None) -> int:
                 counts[0 if line["ok"] else 1] += 1
                 if line.get("cost"):
                     spent.append(line["cost"]["usd"])
+                    bases.add(line.get("cost_basis"))
+                    tokens = [t + ((line.get("usage") or {}).get(k) or 0) for t, k in zip(tokens, TOKEN_KEYS)]
     finally:
         writer.close()
+    from gradient_inference.spend import report
+
+    basis = "batch" if bases == {"batch"} else "serverless"  # a mix is counted at the dearer label
+    report.record_batch_spend(args, bid, round(sum(spent), 8) if spent else None, tuple(tokens), basis)
     summary = {"batch_id": bid, "status": status, "total": sum(counts), "ok": counts[0], "failed": counts[1]}
     summary.update({"skipped": counts[2], "seconds": None, "output": output})
     summary["cost_usd"] = round(sum(spent), 8) if spent else None  # at batch rates where the catalog lists them
@@ -348,6 +355,9 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
         raise cli.CliError(f"{text}; rerun the same command to retry the failed lines", kind="lines_failed")
     cli.note(text)
     return 0
+
+
+TOKEN_KEYS = ("input_tokens", "output_tokens")
 
 
 class CostBook:

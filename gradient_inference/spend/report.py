@@ -58,3 +58,38 @@ def spend_rows(since: float, by: str) -> list[dict[str, Any]]:
     for row in rows:
         row["usd"] = round(row["usd"], 8) if row["usd"] is not None else None
     return rows
+
+
+def batch_recorded(batch_id: str) -> bool:
+    """Whether the history already holds a batch's spend (a row with this batch_id and a cost)."""
+    import sqlite3
+
+    from gradient_inference.history import store
+
+    try:
+        conn = store.connect(create=False)
+    except store.HistoryError:
+        return False
+    if conn is None:
+        return False
+    try:
+        found = conn.execute("SELECT 1 FROM calls WHERE batch_id = ? AND cost_usd IS NOT NULL LIMIT 1", (batch_id,))
+        return found.fetchone() is not None
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def record_batch_spend(args, batch_id: str, usd: float | None, tokens: tuple[int, int], basis: str) -> None:
+    """The spend of a DigitalOcean batch, recorded once: when its results are first downloaded."""
+    from gradient_inference.history import record, store
+
+    if usd is None or store.mode(args) == "off" or batch_recorded(batch_id):
+        return
+    cost = {"usd": usd, "source": "batch results", "price_model": None, "cost_basis": basis}
+    usage = {"input_tokens": tokens[0], "output_tokens": tokens[1]}
+    endpoint = f"/batches/{batch_id}/results"
+    record.call(
+        "batch", endpoint, requested_model=None, args=args, reply={"usage": usage}, cost=cost, batch_id=batch_id
+    )
