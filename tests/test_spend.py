@@ -54,6 +54,7 @@ def history(data_dir):
             call(now - 180, command="image", model="img", cost=0.04, inp=0, out=0),
             call(now - 240, command="models", model=None, cost=None, extra='{"method": "GET"}'),  # bills nothing
             call(now - 300, ok=0, error_type="server_error", cost=None),  # a failure bills nothing
+            call(now - 310, command="batch", endpoint="/batches/files", model=None, inp=0, out=0),  # billed per batch
             call(now - 3 * DAY, cost=1.25),
             call(now - 40 * DAY, cost=100.0),  # outside 30d
         ],
@@ -68,7 +69,7 @@ def test_usage_groups_and_counts_unpriced_calls(run, history, by):
     data = r.json()
     assert data["by"] == by and set(data) == {"since", "by", "rows", "total_usd"}
     assert data["total_usd"] == pytest.approx(1.79)
-    assert sum(row["calls"] for row in data["rows"]) == 6
+    assert sum(row["calls"] for row in data["rows"]) == 7
     assert sum(row["unpriced_calls"] for row in data["rows"]) == 1
     assert all(
         set(row) == {"key", "calls", "input_tokens", "output_tokens", "usd", "unpriced_calls"} for row in data["rows"]

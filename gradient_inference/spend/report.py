@@ -1,7 +1,8 @@
 """Spend over a time range from the history's calls table, grouped by UTC day, model or command.
 
 A call whose cost is unknown (cost_usd NULL) is counted apart as unpriced, never as zero. Calls that bill
-nothing (GET requests such as listing models, failed calls) are not counted as unpriced.
+nothing (GET requests such as listing models, failed calls, Batch Inference's file and create requests) are not
+counted as unpriced.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ GROUPS = {
     "model": "COALESCE(model, requested_model, '?')",
     "command": "COALESCE(command, '?')",
 }
-BILLED = "ok = 1 AND COALESCE(json_extract(extra, '$.method'), 'POST') = 'POST'"
+# Billed calls: successful POSTs, but not Batch Inference's own requests (file intents, create, cancel), whose
+# spend is the one row with a batch_id recorded when the results are downloaded.
+BILLED = (
+    "ok = 1 AND COALESCE(json_extract(extra, '$.method'), 'POST') = 'POST' "
+    "AND NOT (COALESCE(endpoint, '') LIKE '/batches%' AND batch_id IS NULL)"
+)
 
 
 def since_ts(text: str, now: float | None = None) -> float:
