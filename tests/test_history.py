@@ -3,6 +3,7 @@ writers, and faults that never cost the answer. Real subprocesses against the lo
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -69,7 +70,7 @@ def test_models_embed_and_image_each_record_their_calls(run, files_host, data_di
     assert run("image", "--prompt", "a fox", "-o", "fox.png").code == 0
     found = [(r["command"], r["endpoint"], r["ok"]) for r in rows(data_dir)]
     assert found == [("models", "/models", 1), ("embed", "/embeddings", 1), ("image", "/images/generations", 1)]
-    assert rows(data_dir)[2]["prompt"] == "a fox"
+    assert rows(data_dir)[2]["prompt"] == "a fox" and rows(data_dir)[1]["input_tokens"]
 
 
 def test_audio_records_each_call_of_its_job(run, server, files_host, data_dir):
@@ -221,3 +222,28 @@ def test_a_failure_with_a_history_fault_is_still_one_json_object(run, server, da
     assert r.code == 1
     error = r.err_json()["error"]
     assert error["type"] == "invalid" and "history not recorded" in error["message"]
+
+
+def test_batch_submit_status_list_and_cancel_record_one_row_per_api_call(run, data_dir, tmp_path):
+    from fake_batch import BatchAPI
+    from fake_gradient import FakeGradient
+
+    api_host, storage = FakeGradient().start(), FakeGradient(host="127.0.0.2").start()
+    api_host.batch = BatchAPI(api_host, storage)
+    api_host.storage = storage
+    try:
+        env = {"GRADIENT_BASE_URL": api_host.url}
+        src = tmp_path / "jobs.jsonl"
+        src.write_text(json.dumps({"id": "a", "prompt": "hi", "model": "openai-gpt-4o"}) + "\n")
+        bid = run("batch", "submit", str(src), env=env).out.strip()
+        assert bid
+        for args in (["status", bid], ["list"], ["cancel", bid]):
+            assert run("batch", *args, env=env).code in (0, 1)
+        sent = [path for path, _ in itertools.groupby(r["path"] for r in api_host.requests)]  # retries: one call
+    finally:
+        api_host.stop()
+        storage.stop()
+    found = rows(data_dir)
+    assert {r["command"] for r in found} == {"batch"}
+    assert [r["endpoint"] for r in found] == [path.removeprefix("/v1") for path in sent]
+    assert all(r["http_status"] and r["request_id"] for r in found)

@@ -106,6 +106,7 @@ def embed_all(args: argparse.Namespace, parser: argparse.ArgumentParser, inputs:
     """Every vector in input order and the summed usage; up to --concurrency chunks in flight."""
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
+    from gradient_inference.history import record
     from gradient_inference.network import api as net
 
     chunks = [inputs[start : start + CHUNK] for start in range(0, len(inputs), CHUNK)]
@@ -116,7 +117,11 @@ def embed_all(args: argparse.Namespace, parser: argparse.ArgumentParser, inputs:
         body = {"model": args.model, "input": chunk}  # the schema rejects any other field
         try:
             resp = net.api_request(args, parser, "POST", "/embeddings", body, session=session)
-            return parse_chunk(net.read_json(resp), len(chunk))
+            data = net.read_json(resp)
+            vectors, usage = parse_chunk(data, len(chunk))
+            model = data.get("model") if isinstance(data.get("model"), str) else None
+            record.update(resp, reply={"model": model, "usage": {"input_tokens": usage["prompt_tokens"]}})
+            return vectors, usage
         except cli.CliError as err:
             first = number * CHUNK + 1
             err.message = (

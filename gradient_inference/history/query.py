@@ -80,12 +80,15 @@ def one(conn: sqlite3.Connection, call_id: int) -> dict[str, Any] | None:
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    import json
-
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    parsed = [name for name in JSON_COLUMNS if name in names]
+    if not parsed or not rows:
+        return rows  # a table's listing: json need not load
+    import json
+
     for row in rows:
-        for name in JSON_COLUMNS:
+        for name in parsed:
             if isinstance(row.get(name), str):
                 try:
                     row[name] = json.loads(row[name])

@@ -72,6 +72,7 @@ def _env(server: FakeGradient, cache: str) -> dict[str, str]:
             "GRADIENT_API_KEY": API_KEY,
             "GRADIENT_BASE_URL": server.url,
             "GRADIENT_CACHE_DIR": cache,
+            "GRADIENT_DATA_DIR": cache + "-history",  # never the user's history
             "NO_PROXY": "*",
             "no_proxy": "*",
         }

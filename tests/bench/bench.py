@@ -12,7 +12,9 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ with no __pycache__):
   4. live `gradient_pricing.py --no-cache --json` of a 245 KB page vs requests.get + html.parser <= 1.0x
   5. streaming: per-chunk delay from server write to client stdout, 100 ms apart               <= 5 ms
   6. gradient-batch run (figures from tests/bench/batch_figures.py)
-  7. one chat call with a budget (GRADIENT_BUDGET, spend read from the history) vs the same call without <= 1.03x
+  7. the local history: chat and batch run with it on vs off, gradient-logs search and listing over 100,000
+     calls (figures from tests/bench/history_figures.py)
+  8. one chat call with a budget (GRADIENT_BUDGET, spend read from the history) vs the same call without <= 1.03x
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -215,10 +217,15 @@ def parser_source(name: str) -> str:
 
 
 def nobc_copy(tmp: Path) -> Path:
-    """A copy of scripts/ (and snapshots/ beside it) with no __pycache__, for the no-bytecode mode."""
+    """A copy of scripts/ and the package (and snapshots/ beside them) with no __pycache__, for the no-bytecode
+    mode."""
     root = tmp / "nobc"
     if not root.exists():
         shutil.copytree(SCRIPTS, root / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+        # the package too: without it the launchers would import whatever gradient_inference is installed
+        shutil.copytree(
+            ROOT / "gradient_inference", root / "gradient_inference", ignore=shutil.ignore_patterns("__pycache__")
+        )
         shutil.copytree(ROOT / "snapshots", root / "snapshots")
     return root / "scripts"
 
@@ -746,11 +753,18 @@ def figure_batch(rounds: int) -> None:
             server.stop()
 
 
+def figure_history(rounds: int, batch_rounds: int, env: dict[str, str], tmp: Path) -> None:
+    print("\n[7] the local history: recording on vs off, gradient-logs over 100,000 calls")
+    from history_figures import run_history_figures
+
+    run_history_figures(record, interleave, med, timed_run, modes(tmp, env), tmp, batch_rounds, rounds)
+
+
 # ---------------------------------------------------------------- main
 
 
 def figure_budget(rounds: int, env: dict[str, str], tmp: Path) -> None:
-    print("\n[7] one chat call with a budget vs the same call without (both recording history)")
+    print("\n[8] one chat call with a budget vs the same call without (both recording history)")
     data = tmp / "bench-data"
     plain = {**env, "GRADIENT_DATA_DIR": str(data)}
     budgeted = {**plain, "GRADIENT_BUDGET": "1000/day"}
@@ -760,7 +774,7 @@ def figure_budget(rounds: int, env: dict[str, str], tmp: Path) -> None:
         if probe.returncode != 0:
             raise RuntimeError(f"chat probe failed: {probe.stderr.decode(errors='replace')}")
     times = interleave([lambda: timed_run(argv, budgeted), lambda: timed_run(argv, plain)], rounds)
-    record("7 chat call with a budget vs without", med(times[0]), med(times[1]), 1.03)
+    record("8 chat call with a budget vs without", med(times[0]), med(times[1]), 1.03)
 
 
 def summary() -> None:
@@ -796,7 +810,7 @@ def main() -> int:
     ap.add_argument("--batch-rounds", type=int, default=3, help="interleaved rounds of the batch figures (default 3)")
     ap.add_argument("--only", help="comma-separated figure numbers to run, e.g. 1,4")
     args = ap.parse_args()
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6", "7"}
+    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6", "7", "8"}
     started = time.monotonic()
     server = FakeGradient().start()
     print(f"bench: python {platform.python_version()} ({PY}), fake server {server.url}")
@@ -805,7 +819,10 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="gradient-bench-") as tmpdir:
             tmp = Path(tmpdir)
             env = clean_env(
-                GRADIENT_API_KEY=API_KEY, GRADIENT_BASE_URL=server.url, GRADIENT_CACHE_DIR=str(tmp / "cache")
+                GRADIENT_API_KEY=API_KEY,
+                GRADIENT_BASE_URL=server.url,
+                GRADIENT_CACHE_DIR=str(tmp / "cache"),
+                GRADIENT_DATA_DIR=str(tmp / "data"),  # the history of every figure's calls: never the user's
             )
             if "1" in only:
                 figure_help(args.rounds, env, tmp)
@@ -820,13 +837,15 @@ def main() -> int:
             if "6" in only:
                 figure_batch(args.batch_rounds)
             if "7" in only:
+                figure_history(args.rounds, args.batch_rounds, env, tmp)
+            if "8" in only:
                 figure_budget(args.rounds, env, tmp)
     finally:
         server.stop()
     summary()
     elapsed = time.monotonic() - started
     print(f"\nbench took {elapsed:.0f} s")
-    if only != {"1", "2", "3", "4", "5", "6", "7"}:
+    if only != {"1", "2", "3", "4", "5", "6", "7", "8"}:
         print(f"partial run (--only): {RESULTS_FILE.relative_to(ROOT)} left as it was")
         return 0 if all(r["status"] != "MISS" for r in results) else 1
     try:
