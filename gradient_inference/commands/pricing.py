@@ -64,7 +64,8 @@ def _renditions(path: str) -> tuple[str, str]:
 
 
 def load_prices(args) -> dict[str, Any]:
-    """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
+    """Fresh cache, then the catalog (with a token), then the docs page, then an expired cache newer than the
+    snapshot, then the snapshot."""
     from gradient_inference.prices import table as gp
 
     cached = None if args.no_cache else gp.read_cache(args.cache_dir, max_age=float("inf"))  # read once, fresh or not
