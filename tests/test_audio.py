@@ -42,7 +42,7 @@ def test_speech_with_the_default_model_and_default_name(run, server, files_host,
     assert submit["body"] == {"model_id": SPEECH, "input": {"text": "Hello there, friend"}}
     [job] = fake_media.jobs(server)
     data = r.json()
-    assert set(data) == {"model", "request_id", "path", "bytes", "content_type"}
+    assert set(data) == {"model", "request_id", "path", "bytes", "content_type", "cost"}
     assert data["model"] == SPEECH and data["request_id"] == job["request_id"]
     assert data["content_type"] == "audio/mpeg" and data["bytes"] == len(MP3)
     assert data["path"].startswith("hello-there-friend-") and data["path"].endswith(".mp3")

@@ -370,3 +370,42 @@ def test_without_a_terminal_progress_is_a_line_at_most_every_five_seconds(batch,
     progress = [line for line in r.err.splitlines() if "/30 done" in line]
     assert 1 <= len(progress) <= elapsed / 5 + 1, r.err
     assert all(re.search(r": \d+/30 done, 0 failed, [\d.]+/s, ETA \d+s$", line) for line in progress), progress
+
+
+# ---------------------------------------------------------------- never paying twice
+
+
+def test_a_second_run_on_the_same_output_exits_at_once_naming_the_holder(batch, fake, tmp_path):
+    fake.throttle.reset(latency=2.0)  # the first run sends one line per 2 s
+    src = write_lines(tmp_path / "in.jsonl", prompts(20))
+    out = tmp_path / "in.results.jsonl"
+    env = {**os.environ, "GRADIENT_API_KEY": API_KEY, "GRADIENT_BASE_URL": fake.url, "NO_PROXY": "*"}
+    env["GRADIENT_CACHE_DIR"] = str(tmp_path / "cache")
+    first = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "gradient_batch.py"), "run", str(src), "--concurrency", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not fake.requests:
+            time.sleep(0.02)
+        sent_before = len(fake.requests)
+        started = time.monotonic()
+        second = batch("run", str(src), "--json")
+        assert second.code == 1 and time.monotonic() - started < 5
+        error = second.err_json()["error"]
+        assert error["type"] == "output_locked" and f"pid {first.pid}" in error["message"]
+        assert len(fake.requests) <= sent_before + 1  # the second run sent nothing (the first goes on, one at a time)
+    finally:
+        first.kill()  # the lock dies with its process
+        first.communicate(timeout=10)
+    fake.throttle.reset()
+    fake.reset()
+    again = batch("run", str(src), "--json")
+    assert again.code == 0, again.err
+    assert sorted(line["id"] for line in results(out) if line["ok"]) == sorted(f"p{i}" for i in range(20))
+    sent = [req["body"]["messages"][-1]["content"] for req in fake.requests]
+    assert len(sent) == len(set(sent))  # each remaining line once

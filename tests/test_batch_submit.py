@@ -291,3 +291,41 @@ def test_a_batch_that_ended_without_results_says_so(batch, fake, tmp_path):
     fake.batch.batches[bid].update(status="failed", errors=[{"code": "invalid_input_file", "message": "Line 1: bad"}])
     r = batch("results", bid)
     assert r.code == 1 and "ended failed with no results: Line 1: bad" in r.err
+
+
+def test_results_at_the_catalog_batch_rates_card_fetched_once(run, fake, tmp_path, cache_dir, data_dir):
+    import fake_catalog
+    from test_catalog import assert_token_stayed_home
+    from test_costs import write_prices
+
+    catalog = fake_catalog.start()
+    try:
+        row = {"provider": "OpenAI", "model": "gpt-oss-120b", "api_id": "openai-gpt-oss-120b", "unit": "per 1M tokens"}
+        write_prices(
+            cache_dir, row | {"catalog_id": fake_catalog.ENTRIES[0]["id"], "input_price": 0.2, "output_price": 0.8}
+        )
+        env = {"GRADIENT_BASE_URL": fake.url, "DIGITALOCEAN_TOKEN": fake_catalog.DO_TOKEN}
+        env["GRADIENT_CATALOG_URL"] = catalog.root + fake_catalog.LIST_PATH
+        src = write_lines(tmp_path / "jobs.jsonl", MIXED[:2])
+        r = run("batch", "submit", str(src), "--wait", "--json", env=env)
+        assert r.code == 0, r.err
+        out = results(tmp_path / f"{r.json()['batch_id']}.results.jsonl")
+        assert out["a"]["cost_basis"] == "batch" and out["a"]["cost"]["usd"] == pytest.approx(
+            (12 * 0.1 + 5 * 0.4) / 1e6
+        )
+        assert r.json()["cost_usd"] == pytest.approx(2 * (12 * 0.1 + 5 * 0.4) / 1e6)
+        assert [req["path"] for req in catalog.requests] == [
+            f"{fake_catalog.LIST_PATH}/{fake_catalog.ENTRIES[0]['id']}"
+        ]
+        again = run("batch", "results", r.json()["batch_id"], "--output", "again.jsonl", "--json", env=env)
+        assert again.code == 0 and len(catalog.requests) == 1  # the card came from the cache
+        assert results(tmp_path / "again.jsonl")["a"]["cost_basis"] == "batch"
+        from history_db import rows
+
+        spend = [r for r in rows(data_dir) if r["batch_id"] and r["cost_usd"] is not None]
+        assert len(spend) == 1 and spend[0]["cost_usd"] == pytest.approx(r.json()["cost_usd"])  # counted once
+        assert json.loads(spend[0]["cost"])["cost_basis"] == "batch" and spend[0]["input_tokens"] == 24
+        assert_token_stayed_home(r, fake, fake.storage)
+        assert_token_stayed_home(again, fake, fake.storage)
+    finally:
+        catalog.stop()

@@ -118,7 +118,7 @@ def test_json_output_shape_without_base64(run, server, tmp_path):
     r = run("image", "--prompt", "owl", "--n", "2", "-o", "owl.png", "--json")
     assert r.code == 0, r.err
     data = r.json()
-    assert set(data) == {"model", "images", "usage"}
+    assert set(data) == {"model", "images", "usage", "cost"}
     assert data["model"] == "openai-gpt-image-1"
     assert data["usage"] == {"input_tokens": 10, "output_tokens": 544, "total_tokens": 554}
     assert data["images"] == [

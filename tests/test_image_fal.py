@@ -40,7 +40,7 @@ def test_n2_job_polled_through_each_status_then_both_files_saved(run, server, fi
     took = time.monotonic() - started
     assert r.code == 0, r.err
     assert r.out.splitlines() == ["fox-1.png", "fox-2.png"]
-    assert r.err == ""  # progress is for terminals only
+    assert r.err == "gradient-image: cost unknown: no price listed for fal-ai/flux/schnell\n"  # no progress
     assert (tmp_path / "fox-1.png").read_bytes() == PNG_1PX and (tmp_path / "fox-2.png").read_bytes() == PNG_1PX
     submit, *rest = api_calls(server)
     assert submit["method"] == "POST" and submit["path"] == SUBMIT
@@ -67,6 +67,7 @@ def test_json_adds_request_id_and_input_json_merges_model_fields(run, server, fi
         "model": FAL,
         "images": [{"path": "owl.png", "bytes": len(PNG_1PX), "format": "png", "revised_prompt": None}],
         "usage": None,
+        "cost": None,
         "request_id": job["request_id"],
     }
     assert api_calls(server)[0]["body"]["input"] == {

@@ -69,7 +69,8 @@ def test_plain_request_defaults_and_reply(run, server):
         "messages": [{"role": "user", "content": "hello there"}],
     }
     assert server.requests[-1]["headers"]["Authorization"].startswith("Bearer ")
-    assert "cost ~$0.000071" in r.err  # (35 uncached x $1 + 10 cached x $0.10 + 7 out x $5) per 1M tokens
+    # (30 uncached x $1 + 5 cache-written x $1.25 + 10 cached x $0.10 + 7 out x $5) per 1M tokens
+    assert "cost ~$0.000072" in r.err
 
 
 @pytest.mark.parametrize("stream", [[], ["--stream"]])
@@ -90,8 +91,14 @@ def test_json_reply_keeps_stop_reason_and_common_usage(run, server, stream):
     assert data["finish_reason"] == "stop" and data["stop_reason"] == "end_turn"
     # Anthropic counts cache reads and writes outside input_tokens; the common usage counts them in
     total = USAGE["input_tokens"] + USAGE["cache_read_input_tokens"] + USAGE["cache_creation_input_tokens"]
-    assert data["usage"] == {"input_tokens": total, "output_tokens": 7, "cached_tokens": 10, "reasoning_tokens": None}
-    assert data["cost"]["usd"] == pytest.approx(0.000071) and data["model"] == "anthropic-claude-haiku-4.5"
+    assert data["usage"] == {
+        "input_tokens": total,
+        "output_tokens": 7,
+        "cached_tokens": 10,
+        "reasoning_tokens": None,
+        "cache_write_tokens": 5,
+    }
+    assert data["cost"]["usd"] == pytest.approx(0.00007225) and data["model"] == "anthropic-claude-haiku-4.5"
 
 
 @pytest.mark.parametrize("stream", [[], ["--stream"]], ids=["plain", "stream"])

@@ -213,7 +213,7 @@ def file_lines(url: str, what: str, timeout: float):
 
 
 def normalise(raw: bytes, costs) -> dict[str, Any]:
-    """One provider result line as a `run` result line; the cost is at serverless prices, marked so."""
+    """One provider result line as a `run` result line; the cost at batch rates when known, marked by cost_basis."""
     import json
 
     from gradient_inference.batch import lines as jl
@@ -235,8 +235,8 @@ def normalise(raw: bytes, costs) -> dict[str, Any]:
             reply = (responses if "output" in body else completions).parse_reply(body)
     except CliError as err:
         return jl.error_line(job_id, err)
-    cost = costs.cost(reply["model"] or "", reply["usage"])
-    return {**jl.ok_line(job_id, reply, cost), "cost_basis": "serverless"}
+    cost, basis = costs.batch_cost(reply["model"] or "", reply["usage"])
+    return {**jl.ok_line(job_id, reply, cost), "cost_basis": basis}
 
 
 def _openai_error(obj: dict, body: Any, status: int | None, request_id: str | None) -> CliError:

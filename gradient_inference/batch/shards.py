@@ -85,11 +85,19 @@ class Merge:
     def batch(self, args, parser, session, bid: str) -> list[str]:
         """Append one batch's result lines; returns the ids its files held."""
         links = api.result_urls(args, parser, session, bid)
-        seen = []
+        seen, spent, bases, tokens = [], [], set(), [0, 0]
         for key, what in (("output_file_url", "output file"), ("error_file_url", "error file")):
             for raw in api.file_lines(links[key], what, args.timeout) if links.get(key) else ():
                 line = api.normalise(raw, self.costs)
                 seen.append(line["id"])
+                if line.get("cost"):  # the batch's own spend, whether or not OUT has the line already
+                    spent.append(line["cost"]["usd"])
+                    bases.add(line.get("cost_basis"))
+                    usage = line.get("usage") or {}
+                    tokens = [
+                        tokens[0] + (usage.get("input_tokens") or 0),
+                        tokens[1] + (usage.get("output_tokens") or 0),
+                    ]
                 if line["id"] in self.present:
                     self.skipped += 1
                     continue
@@ -102,6 +110,10 @@ class Merge:
                     self.failed += 1
                 if line.get("cost"):
                     self.spent.append(line["cost"]["usd"])
+        from gradient_inference.spend import report
+
+        basis = "batch" if bases == {"batch"} else "serverless"  # a mix is labelled by its dearer part
+        report.record_batch_spend(args, bid, round(sum(spent), 8) if spent else None, tuple(tokens), basis)
         return seen
 
     def close(self) -> None:
@@ -111,7 +123,7 @@ class Merge:
     def summary(self, **extra: Any) -> dict[str, Any]:
         out = {**extra, "total": self.ok + self.failed + self.skipped, "ok": self.ok, "failed": self.failed}
         out.update({"skipped": self.skipped, "seconds": None, "output": self.output})
-        out["cost_usd"] = round(sum(self.spent), 8) if self.spent else None  # serverless prices; batch bills less
+        out["cost_usd"] = round(sum(self.spent), 8) if self.spent else None  # at batch rates where the catalog has them
         return out
 
 

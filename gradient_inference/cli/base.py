@@ -1,5 +1,4 @@
 """The command line: parser factory, flag types, output, errors and the exit-code contract.
-
 This is all that `--help` and a usage error load, so it imports nothing past argparse at the top;
 json and tabulate are imported inside the functions that use them.
 """
@@ -176,6 +175,7 @@ def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
         parser.add_argument("--max-retries", type=non_negative_int, default=2, help=retries)
         parser.add_argument("--dry-run", action="store_true", help="print the request as a curl command; send nothing")
         parser.add_argument("--no-history", action="store_true", help="record nothing in the local history")
+        parser.add_argument("--budget", metavar="USD/PERIOD", help="spend cap, e.g. 5/day (env GRADIENT_BUDGET)")
     parser.add_argument("--verbose", action="store_true", help="log requests, responses and retries to stderr")
     return parser
 

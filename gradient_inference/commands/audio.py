@@ -116,8 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     files.check_targets([path], args.force)
     files.write_all([path], [blob], args.force)
 
+    from gradient_inference.prices import table as prices
+
+    model_id = job.get("model_id") if isinstance(job.get("model_id"), str) else model
+    units = {"audio": 1, "second": fields.get("seconds_total"), "thousand_characters": len(text) / 1000}
+    cost, why = prices.media_cost(model_id, units)
+    from gradient_inference.history import record
+
+    record.update(job.pop("_submit", None), reply={"model": model_id}, cost=cost)
     if args.json:
-        model_id = job.get("model_id") if isinstance(job.get("model_id"), str) else model
         cli.print_json(
             {
                 "model": model_id,
@@ -125,10 +132,12 @@ def main(argv: list[str] | None = None) -> int:
                 "path": path,
                 "bytes": len(blob),
                 "content_type": content_type,
+                "cost": cost,
             }
         )
     else:
         print(path)
+        cli.note(f"cost ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else f"cost unknown: {why}")
     return 0
 
 

@@ -116,6 +116,8 @@ def cmd_run(parser, args) -> int:
 
     output = args.output or jl.default_output(args.input)
     files.check_output_arg(parser, output)
+    if not args.dry_run:
+        files.lock_output(output)  # two runs on one output would send every line twice
     source = jl.open_input(args.input)
     from gradient_inference.llm import server_tools
 
@@ -124,7 +126,7 @@ def cmd_run(parser, args) -> int:
     web_search = server_tools.asks_web_search(defaults["tools"])
     done = jl.done_hashes(output)  # the startup cost of every rerun: one cheap pass over OUT, then the input
     info = jl.scan(source, defaults, done)
-    costs = CostBook(args.cache_dir)
+    costs = cost_book(args.cache_dir)
     if args.max_cost is not None:
         costs.require_prices(info["models"])
     if not info["todo"]:
@@ -141,9 +143,14 @@ def cmd_run(parser, args) -> int:
     headers = {"Authorization": f"Bearer {net.api_key(base)}", "Accept": "application/json"}
     from gradient_inference.batch import runner as runner
     from gradient_inference.llm import apis
+    from gradient_inference.spend import budget
 
+    cap, window = args.max_cost, budget.check(args)  # at or past a budget: exit 1 before sending
+    if window is not None:  # the budget's rest bounds this run as --max-cost does
+        cap = window["left"] if cap is None else min(cap, window["left"])
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
-    limiter = runner.Limiter(args.concurrency, args.max_cost)
+    limiter = runner.Limiter(args.concurrency, cap)
+    args.budget_window = window
     progress = runner.Progress(info["count"], info["skipped"], PROG, show=not args.json)
     writer = jl.ResultWriter(output)
     spent: list[float] = []
@@ -256,7 +263,7 @@ def job_results(args, parser, manifest: dict, path: str, wait: bool = False) -> 
     session = net.open_session(args.max_retries)
     first = manifest["shards"][0]
     output = args.output or f"{first['batch_id'] or 'job'}.results.jsonl"
-    merge = jobs.Merge(output, CostBook(args.cache_dir))
+    merge = jobs.Merge(output, cost_book(args.cache_dir))
     try:
         problems = (jobs.wait if wait else jobs.download_finished)(args, parser, session, manifest, path, merge)
     finally:
@@ -302,7 +309,7 @@ def download(args, parser, session, bid: str, status: str | None) -> int:
     """One batch's results to OUT as run's lines: appended whole, an id already in OUT is not written again."""
     from gradient_inference.batch import shards as jobs
 
-    merge = jobs.Merge(args.output or f"{bid}.results.jsonl", CostBook(args.cache_dir))
+    merge = jobs.Merge(args.output or f"{bid}.results.jsonl", cost_book(args.cache_dir))
     try:
         merge.batch(args, parser, session, bid)
     finally:
@@ -398,6 +405,12 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
         f"{summary['ok']} ok, {summary['failed']} failed, {summary['skipped']} skipped{seconds}{cost}; "
         f"results in {summary['output']}"
     )
+    window = getattr(args, "budget_window", None)
+    if budget_reached and window is not None and (args.max_cost is None or window["left"] < args.max_cost):
+        raise cli.CliError(
+            f"budget of ${window['usd']:g}/{window['period']} reached, no new requests started: {text}",
+            kind="budget_exceeded",
+        )
     if budget_reached:
         raise cli.CliError(
             f"budget of ${args.max_cost:g} reached, no new requests started: {text}; "
@@ -410,33 +423,10 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
     return 0
 
 
-class CostBook:
-    """Per-call cost objects from cached or bundled prices, each model matched once."""
+def cost_book(cache_dir: str | None):
+    from gradient_inference.prices.book import CostBook
 
-    def __init__(self, cache_dir: str | None) -> None:
-        from gradient_inference.prices import table as prices
-
-        self.prices, self.table, self.rows = prices, prices.offline_prices(cache_dir), {}
-
-    def row(self, model: str):
-        if model not in self.rows:
-            rows = self.table["models"] if self.table else []
-            self.rows[model] = self.prices.match_price(model, rows)
-        return self.rows[model]
-
-    def cost(self, model: str, usage: dict) -> dict | None:
-        """{usd, source, price_model} (prices.cost_object), or None when the model has no known price."""
-        return self.prices.cost_object(usage, self.row(model), self.table["source"]) if model and self.table else None
-
-    def require_prices(self, models: set[str]) -> None:
-        unknown = sorted(m for m in models if self.cost(m, {"input_tokens": 1, "output_tokens": 1}) is None)
-        if unknown:
-            raise cli.CliError(
-                f"--max-cost needs a known price, and there is none for {', '.join(unknown)} "
-                "(refresh prices with gradient-pricing)",
-                kind="unknown_price",
-                exit_code=cli.EXIT_USAGE,
-            )
+    return CostBook(cache_dir)
 
 
 def run() -> None:

@@ -176,7 +176,7 @@ def fal_images(
             )
         images.append({"bytes": blob, "format": fmt, "revised_prompt": None})
     model = job.get("model_id") if isinstance(job.get("model_id"), str) else args.model
-    return {"model": model, "request_id": job["request_id"]}, images
+    return {"model": model, "request_id": job["request_id"], "_submit": job.pop("_submit", None)}, images
 
 
 # ---------------------------------------------------------------- main
@@ -201,9 +201,12 @@ def main(argv: list[str] | None = None) -> int:
             files.check_targets(files.numbered(args.output, args.n), args.force)
     if args.model.startswith(FAL_PREFIX):
         data, images = fal_images(args, parser, prompt)
+        submitted = data.pop("_submit", None) if data else None
     else:
-        resp = net.api_request(args, parser, "POST", "/images/generations", build_request(args, prompt))
+        body = build_request(args, prompt)
+        resp = net.api_request(args, parser, "POST", "/images/generations", body, idempotent=False)
         data = net.read_json(resp) if resp is not None else None
+        submitted = resp
         images = fetch_images(data, args.timeout) if data is not None else []
     if data is None:  # --dry-run
         return 0
@@ -222,11 +225,18 @@ def main(argv: list[str] | None = None) -> int:
     files.check_targets(paths, args.force)
     files.write_all(paths, [image["bytes"] for image in images], args.force)
 
+    from gradient_inference.prices import table as prices
+
+    usage = data.get("usage") if isinstance(data, dict) else None
+    served = (data.get("model") if isinstance(data.get("model"), str) else None) or args.model
+    cost, why = prices.media_cost(served, {"image": len(images)}, usage)
+    from gradient_inference.history import record
+
+    record.update(submitted, reply={"model": served, "usage": usage if isinstance(usage, dict) else {}}, cost=cost)
     if args.json:
-        usage = data.get("usage") if isinstance(data, dict) else None
         cli.print_json(
             {
-                "model": (data.get("model") if isinstance(data.get("model"), str) else None) or args.model,
+                "model": served,
                 "images": [
                     {
                         "path": path,
@@ -237,12 +247,14 @@ def main(argv: list[str] | None = None) -> int:
                     for path, image in zip(paths, images)
                 ],
                 "usage": usage if isinstance(usage, dict) else None,
+                "cost": cost,
                 **({"request_id": data["request_id"]} if "request_id" in data else {}),
             }
         )
     else:
         for path in paths:
             print(path)
+        cli.note(f"cost ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else f"cost unknown: {why}")
     return 0
 
 

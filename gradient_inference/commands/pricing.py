@@ -1,4 +1,5 @@
-"""What each Gradient model costs: fresh cache, else the live docs page, else the bundled snapshot."""
+"""What each Gradient model costs: fresh cache, else the Model Catalog (with a DigitalOcean token), else the
+live docs page, else the bundled snapshot."""
 
 from __future__ import annotations
 
@@ -63,30 +64,29 @@ def _renditions(path: str) -> tuple[str, str]:
 
 
 def load_prices(args) -> dict[str, Any]:
-    """Fresh cache, then live, then an expired cache newer than the snapshot, then the snapshot."""
+    """Fresh cache, then the catalog (with a token), then the docs page, then an expired cache newer than the
+    snapshot, then the snapshot."""
     from gradient_inference.prices import table as gp
 
     cached = None if args.no_cache else gp.read_cache(args.cache_dir, max_age=float("inf"))  # read once, fresh or not
-    if cached and cached["age_seconds"] < gp.CACHE_MAX_AGE:
+    with_token = not args.offline and any(os.environ.get(n, "").strip() for n in gp.CATALOG_TOKEN_ENVS)
+    if cached and cached["age_seconds"] < gp.CACHE_MAX_AGE and (cached.get("origin") == "catalog" or not with_token):
         return {**cached, "source": "cache"}
     problem = "offline"
     if not args.offline:
+        from gradient_inference.prices import catalog
         from gradient_inference.prices.docs_page import PageNotUnderstood, fetch_live
 
         try:
+            url, models = catalog.fetch_catalog(args.timeout)
+            return _fresh_table("catalog", url, models, args.cache_dir)
+        except catalog.CatalogUnavailable as exc:
+            if exc.warn:
+                cli.note(f"catalog prices unavailable: {exc}; trying the pricing page")
+            cli.debug(f"catalog skipped: {exc}")
+        try:
             url, models = fetch_live(sources(args.pricing_url), args.timeout)
-            import datetime as dt
-            import time
-
-            now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-            # fetched_epoch lets a cached lookup tell the cache's age without importing datetime
-            table = {"source": "live", "fetched_at": now, "fetched_epoch": time.time(), "source_url": url}
-            table["models"] = models
-            try:
-                gp.write_cache({k: v for k, v in table.items() if k != "source"}, args.cache_dir)
-            except OSError as exc:
-                cli.note(f"could not write the price cache ({exc.strerror})")
-            return table
+            return _fresh_table("live", url, models, args.cache_dir)
         except PageNotUnderstood as exc:
             problem = str(exc)
     snap = gp.read_snapshot()
@@ -99,6 +99,24 @@ def load_prices(args) -> dict[str, Any]:
     if not args.offline:
         cli.note(f"live prices unavailable ({problem}); using the bundled snapshot of {snap.get('snapshot_date')}")
     return {**snap, "source": "snapshot", "fetched_at": snap.get("snapshot_date")}
+
+
+def _fresh_table(origin: str, url: str, models: list[dict[str, Any]], cache_dir: str | None) -> dict[str, Any]:
+    """A freshly fetched table, written to the cache (24 h, 0600) with where it came from."""
+    import datetime as dt
+    import time
+
+    from gradient_inference.prices import table as gp
+
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    # fetched_epoch lets a cached lookup tell the cache's age without importing datetime
+    table = {"source": origin, "origin": origin, "fetched_at": now, "fetched_epoch": time.time(), "source_url": url}
+    table["models"] = models
+    try:
+        gp.write_cache({k: v for k, v in table.items() if k != "source"}, cache_dir)
+    except OSError as exc:
+        cli.note(f"could not write the price cache ({exc.strerror})")
+    return table
 
 
 def select(models: list[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
@@ -121,8 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.pricing_url and not args.pricing_url.startswith(("https://", "http://")):
         parser.error(f"--pricing-url (or GRADIENT_PRICING_URL) must be an http(s) URL, got {args.pricing_url!r}")
     table = load_prices(args)
+    picked = select(table["models"], args.model)
+    if any("catalog_id" in m for m in picked):
+        from gradient_inference.prices import catalog
+
+        catalog.batch_prices(picked, args.cache_dir, fetch=False)  # batch rates the card cache already holds
     keys = ("provider", "model", "input_price", "output_price", "unit")
-    models = [{k: m.get(k) for k in keys} | _extras(m) for m in select(table["models"], args.model)]
+    models = [{k: m.get(k) for k in keys} | _extras(m) for m in picked]
     if args.json:
         cli.print_json(
             {
@@ -145,8 +168,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+EXTRA_PRICES = (
+    "api_id",
+    "cached_input_price",
+    "cache_write_5m_price",
+    "cache_write_1h_price",
+    "batch_input_price",
+    "batch_output_price",
+    "image_price",
+    "audio_price",
+)
+
+
 def _extras(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("cached_input_price", "api_id") if row.get(k) is not None}
+    return {k: row[k] for k in EXTRA_PRICES if row.get(k) is not None}
 
 
 def _money(value: Any) -> str:
@@ -160,7 +195,7 @@ def _source_line(table: dict[str, Any]) -> str:
         return f"source: cache, {gp.format_age(table.get('age_seconds', 0))} old ({table.get('source_url')})"
     if table["source"] == "snapshot":
         return f"source: bundled snapshot of {table.get('snapshot_date')} ({table.get('source_url')})"
-    return f"source: live, {table.get('source_url')}"
+    return f"source: {table['source']}, {table.get('source_url')}"
 
 
 def run() -> None:

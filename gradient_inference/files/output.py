@@ -162,3 +162,32 @@ def exists_error(path: str) -> CliError:
 
 def write_error(path: str, exc: OSError) -> CliError:
     return CliError(f"cannot write {path}: {exc.strerror or exc}", kind="write_error")
+
+
+_HELD_LOCKS: list[int] = []  # open lock descriptors: the lock lasts as long as the process
+
+
+def lock_output(path: str) -> None:
+    """Hold an exclusive lock on PATH.lock (flock, so it dies with the process: never stale) holding our pid.
+
+    A second writer of the same output exits 1 at once, naming the holder, before anything is sent."""
+    import fcntl
+
+    lock_path = path + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise write_error(lock_path, exc) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise CliError(
+            f"{path} is being written by another gradient-batch run (pid {holder}); "
+            "wait for it to finish or stop it, then rerun",
+            kind="output_locked",
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD_LOCKS.append(fd)

@@ -215,12 +215,14 @@ def usage_of(raw: Any) -> dict[str, int | None]:
     known = [v for v in counts.values() if isinstance(v, int)]
     output = raw.get("output_tokens")
     read = counts["cache_read_input_tokens"]
+    from gradient_inference.llm.reply import cache_writes
+
     return {
         "input_tokens": sum(known) if known else None,
         "output_tokens": output if isinstance(output, int) else None,
         "cached_tokens": read if isinstance(read, int) else None,
         "reasoning_tokens": None,  # the Messages usage does not report them apart
-    }
+    } | cache_writes(raw, "cache_creation_input_tokens")
 
 
 def reply_from(message: dict[str, Any], blocks: list[Any], schema_name: str | None) -> dict[str, Any]:

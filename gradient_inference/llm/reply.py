@@ -23,12 +23,28 @@ def usage_of(raw: Any) -> dict[str, int | None]:
     raw = raw if isinstance(raw, dict) else {}
     in_details = raw.get("input_tokens_details") or raw.get("prompt_tokens_details") or {}
     out_details = raw.get("output_tokens_details") or raw.get("completion_tokens_details") or {}
-    return {
+    usage = {
         "input_tokens": _first(raw, "input_tokens", "prompt_tokens"),
         "output_tokens": _first(raw, "output_tokens", "completion_tokens"),
-        "cached_tokens": _first(in_details, "cached_tokens"),
+        # DigitalOcean's chat usage (completion_usage.yml) names cache reads apart from OpenAI's details
+        "cached_tokens": _first(raw, "cache_read_input_tokens") or _first(in_details, "cached_tokens"),
         "reasoning_tokens": _first(out_details, "reasoning_tokens"),
     }
+    return usage | cache_writes(raw, "cache_created_input_tokens")
+
+
+def cache_writes(raw: dict, total_field: str) -> dict[str, int]:
+    """Prompt tokens written to the cache: the total and, where the usage splits it, the 5-minute and
+    1-hour parts (cache_creation.ephemeral_*); only the keys the usage reports."""
+    split = raw.get("cache_creation") if isinstance(raw.get("cache_creation"), dict) else {}
+    found = {
+        "cache_write_tokens": _first(raw, total_field),
+        "cache_write_5m_tokens": _first(split, "ephemeral_5m_input_tokens"),
+        "cache_write_1h_tokens": _first(split, "ephemeral_1h_input_tokens"),
+    }
+    if found["cache_write_tokens"] is None and (found["cache_write_5m_tokens"] or found["cache_write_1h_tokens"]):
+        found["cache_write_tokens"] = (found["cache_write_5m_tokens"] or 0) + (found["cache_write_1h_tokens"] or 0)
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _first(d: Any, *names: str) -> int | None:

@@ -77,7 +77,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
     session = None if args.dry_run else net.open_session(args.max_retries)
     started = time.monotonic()
     resp = net.api_request(
-        args, parser, "POST", "/async-invoke", {"model_id": model_id, "input": fields}, session=session
+        args, parser, "POST", "/async-invoke", {"model_id": model_id, "input": fields}, idempotent=False
     )
     if resp is None:  # --dry-run
         return None
@@ -126,7 +126,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
         raise CliError(f"the job failed: {reason}", kind="job_failed", request_id=request_id)
     if status != "COMPLETED" or not isinstance(job.get("output"), dict):
         raise CliError(f"the finished job has no output (status {status})", kind="bad_response", request_id=request_id)
-    job["request_id"] = request_id
+    job["request_id"], job["_submit"] = request_id, resp  # _submit: the history row to add the cost to
     return job
 
 

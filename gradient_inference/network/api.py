@@ -25,6 +25,9 @@ KEY_HELP = (
     "(https://cloud.digitalocean.com/gen-ai/model-access-keys)"
 )
 RETRY_STATUSES = frozenset([408, 409, 429, *range(500, 600)])
+# A request that starts billable work with no idempotency key (image generation, async-invoke) is retried only
+# when the server cannot have started it: refused before sending (connect errors), 429, 503.
+UNSTARTED_STATUSES = frozenset([429, 503])
 RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls back to backoff, as openai-python does
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
@@ -126,22 +129,25 @@ def _backoff_retry_class():
     return LoggedRetry
 
 
-def open_session(max_retries: int, pool_size: int | None = None, retry_429: bool = True):
+def open_session(max_retries: int, pool_size: int | None = None, retry_429: bool = True, idempotent: bool = True):
     """One requests.Session per run, retrying what is safe to retry.
 
     `pool_size`: connections kept per host (requests' default is 10), sized to a batch's concurrency.
-    `retry_429=False` leaves 429s to the caller (gradient-batch lowers its concurrency instead)."""
+    `retry_429=False` leaves 429s to the caller (gradient-batch lowers its concurrency instead).
+    `idempotent=False`: for requests that start billable jobs; retried only on connect errors, 429 and 503,
+    never after a read error, a dropped connection or another 5xx, when the job may have started."""
     import requests
     from requests.adapters import HTTPAdapter
 
+    statuses = RETRY_STATUSES if idempotent else UNSTARTED_STATUSES
     retry = _backoff_retry_class()(
         total=max_retries,
         connect=max_retries,
-        read=max_retries,
+        read=max_retries if idempotent else 0,
         status=max_retries,
         other=0,
         allowed_methods=None,  # POSTs too: the API is stateless per request, like openai-python retries
-        status_forcelist=RETRY_STATUSES if retry_429 else RETRY_STATUSES - {429},
+        status_forcelist=statuses if retry_429 else statuses - {429},
         raise_on_status=False,
         respect_retry_after_header=True,
     )
@@ -175,10 +181,13 @@ def api_request(
     session=None,
     url: str | None = None,
     key_env: str | None = None,
+    idempotent: bool = True,
 ):
     """Send one API request and return the successful response (or None with --dry-run).
 
     `url` replaces base URL + path; its key comes from the variable `key_env` only (an agent's key).
+    `idempotent=False` (a request that starts a billable job): its own session, retried only when the server
+    cannot have started the job; otherwise the error says the job may have started.
     Every failure becomes a CliError naming status, server message and request id.
     """
     url = url or base_url(args, parser) + path
@@ -186,11 +195,17 @@ def api_request(
         print(curl_command(method, url, body, key_env or "GRADIENT_API_KEY"))
         return None
     key = api_key(url, key_env)
+    if method == "POST" and (getattr(args, "budget", None) or os.environ.get("GRADIENT_BUDGET")):
+        from gradient_inference.spend import budget
+
+        budget.check(args)  # before any billed request: at or past the budget, nothing is sent
     import requests
 
     from gradient_inference.history import record  # imports no sqlite3: rows are written when the command ends
 
     row = record.open_row(args, method, path, body, url if key_env else None)
+    if not idempotent:
+        session = open_session(args.max_retries, idempotent=False)
     session = session or open_session(args.max_retries)
     headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream" if stream else "application/json"}
     debug(f"> {method} {url}")
@@ -201,7 +216,12 @@ def api_request(
             method, url, json=body, headers=headers, stream=True, timeout=(args.timeout, args.timeout)
         )
     except requests.exceptions.RequestException as exc:
-        record.failed(row, err := _transport_error(exc, url, args))
+        err = _transport_error(exc, url, args)
+        unsent = isinstance(exc, requests.exceptions.ConnectTimeout) or "refused" in err.message
+        if not (idempotent or unsent):
+            err.attempts = 1  # a read error or a dropped connection is never retried here
+            err = may_have_started(err)
+        record.failed(row, err)
         raise err from None
     record.answered(row, resp.status_code, _request_id(resp))
     resp.history_row = row
@@ -211,11 +231,23 @@ def api_request(
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
         err = _http_error(resp, request_id, len(retries) + 1, AGENT_KEY_HELP if key_env else KEY_HELP)
+        if not idempotent and resp.status_code >= 500 and resp.status_code != 503:
+            err = may_have_started(err)
         record.failed(row, err)
         if resp.status_code == 404 and isinstance(body, dict) and key_env is None:  # not for an agent
             suggest_model(err, body, args, parser, session)
         raise err
     return resp
+
+
+def may_have_started(err: CliError) -> CliError:
+    """The error of a billable job request that failed after it was sent: not retried, as it may have run."""
+    rid = f" (request id {err.request_id})" if err.request_id else ""
+    err.message = (
+        f"{err.message.rstrip(' .')}; not retried: the job may have started and be billed{rid}, "
+        "so check before running it again"
+    )
+    return err
 
 
 def suggest_model(err: CliError, body: dict, args: argparse.Namespace, parser, session) -> None:

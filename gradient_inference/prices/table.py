@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 CACHE_MAX_AGE = 24 * 3600
 CACHE_FORMAT = "gradient-inference-pricing/1"
+CATALOG_TOKEN_ENVS = ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN")  # doctl's name second
 
 
 def cache_dir(explicit: str | None = None) -> str:
@@ -176,8 +177,10 @@ def match_price(model_id: str, rows: list[dict]) -> dict | None:
 
 
 def estimate_cost(usage: dict, row: dict | None) -> float | None:
-    """USD for a call: uncached input + cached input (at its own price when known) + output.
+    """USD for a call: uncached input + cache reads + cache writes + output, each at its own price.
 
+    Reads cost the listed cached price (else the input price); writes their listed 5-minute or 1-hour
+    price, else 1.25x input (5 minutes, also for writes the usage does not split) or 2x input (1 hour).
     A row without an output price (embedding models) prices calls that produce no output tokens.
     """
     out = usage.get("output_tokens") or 0
@@ -185,13 +188,25 @@ def estimate_cost(usage: dict, row: dict | None) -> float | None:
         return None
     if "token" not in str(row.get("unit") or "per 1M tokens").lower():
         return None
+    inp_price = row["input_price"]
     inp = usage.get("input_tokens") or 0
     cached = min(usage.get("cached_tokens") or 0, inp)
-    cached_price = row.get("cached_input_price")
-    if cached_price is None:
-        cached_price = row["input_price"]
-    usd = ((inp - cached) * row["input_price"] + cached * cached_price + out * (row["output_price"] or 0)) / 1_000_000
-    return round(usd, 8)
+    w1h = min(usage.get("cache_write_1h_tokens") or 0, inp - cached)
+    writes = max(usage.get("cache_write_tokens") or 0, (usage.get("cache_write_5m_tokens") or 0) + w1h)
+    w5m = max(0, min(writes - w1h, inp - cached - w1h))  # an unsplit write counts as 5-minute
+    rates = (
+        (inp - cached - w5m - w1h, inp_price),
+        (cached, _price(row, "cached_input_price", inp_price)),
+        (w5m, _price(row, "cache_write_5m_price", 1.25 * inp_price)),
+        (w1h, _price(row, "cache_write_1h_price", 2 * inp_price)),
+        (out, row["output_price"] or 0),
+    )
+    return round(sum(n * price for n, price in rates) / 1_000_000, 8)
+
+
+def _price(row: dict, key: str, otherwise: float) -> float:
+    value = row.get(key)
+    return otherwise if value is None else value
 
 
 def format_age(seconds: float) -> str:
@@ -213,3 +228,33 @@ def cost_object(usage: dict, row: dict | None, source: str) -> dict | None:
     """The one cost shape every command reports: {usd, source, price_model}, or None when unpriced."""
     usd = estimate_cost(usage, row)
     return None if usd is None else {"usd": usd, "source": source, "price_model": row["model"]}
+
+
+def media_cost(model: str, counts: dict[str, float | None], usage: Any = None, explicit_dir: str | None = None):
+    """(cost object or None, why unpriced) for an image or audio call, from cached or bundled prices.
+
+    `counts`: units the call bought, e.g. {"image": 2} or {"audio": 1, "second": 30, "thousand_characters": 0.4};
+    the first the row has a price for wins. Token-priced image models (gpt-image-1) use the usage instead:
+    text input, image input and image output tokens (images_usage.yml)."""
+    prices = offline_prices(explicit_dir)
+    row = match_price(str(model or ""), prices["models"]) if prices else None
+    if row is None:
+        return None, f"no price listed for {model}"
+    for unit, count in counts.items():
+        price = row.get(f"{unit}_price")
+        if price is None and str(row.get("unit") or "") == f"per {unit}":  # a docs-page row: "$0.04 per image"
+            price = row.get("output_price") or row.get("input_price")
+        if price is not None and count is not None:
+            return {"usd": round(count * price, 8), "source": prices["source"], "price_model": row["model"]}, ""
+    if isinstance(usage, dict) and row.get("image_output_price") is not None:
+        details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
+        image_in = details.get("image_tokens") or 0
+        text_in = details.get("text_tokens", (usage.get("input_tokens") or 0) - image_in) or 0
+        rates = (
+            (text_in, row.get("input_price") or 0),
+            (image_in, _price(row, "image_input_price", row.get("input_price") or 0)),
+            (usage.get("output_tokens") or 0, row["image_output_price"]),
+        )
+        usd = round(sum(n * p for n, p in rates) / 1_000_000, 8)
+        return {"usd": usd, "source": prices["source"], "price_model": row["model"]}, ""
+    return None, f"{row['model']} has no price for this kind of call"

@@ -15,6 +15,7 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ and the package with no __pycach
   7. gradient-batch at a million lines: resume vs floor, submit memory (the slowest figure)
   8. the local history: chat and batch run with it on vs off, gradient-logs search and listing over 100,000
      calls (figures from tests/bench/history_figures.py)
+  9. one chat call with a budget (GRADIENT_BUDGET, spend read from the history) vs the same call without <= 1.03x
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -46,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPTS = ROOT / "scripts"
 RESULTS_FILE = HERE / "last_results.json"
-ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8")  # what a run without --only measures
+ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")  # what a run without --only measures
 PY = sys.executable
 LLM_VENV = Path(os.environ.get("BENCH_LLM_VENV", "/tmp/llm-venv"))
 HEAVY = ("requests", "bs4", "tabulate", "urllib3", "lxml")
@@ -772,6 +773,20 @@ def figure_history(rounds: int, batch_rounds: int, env: dict[str, str], tmp: Pat
 # ---------------------------------------------------------------- main
 
 
+def figure_budget(rounds: int, env: dict[str, str], tmp: Path) -> None:
+    print("\n[9] one chat call with a budget vs the same call without (both recording history)")
+    data = tmp / "bench-data"
+    plain = {**env, "GRADIENT_DATA_DIR": str(data)}
+    budgeted = {**plain, "GRADIENT_BUDGET": "1000/day"}
+    argv = [PY, str(SCRIPTS / "gradient_chat.py"), "--prompt", "hi"]
+    for probe_env in (plain, budgeted):  # the first call makes the history file, so the budget reads real rows
+        probe = subprocess.run(argv, env=probe_env, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        if probe.returncode != 0:
+            raise RuntimeError(f"chat probe failed: {probe.stderr.decode(errors='replace')}")
+    times = interleave([lambda: timed_run(argv, budgeted), lambda: timed_run(argv, plain)], rounds)
+    record("9 chat call with a budget vs without", med(times[0]), med(times[1]), 1.03)
+
+
 def summary() -> None:
     print("\nSummary")
     headers = ["figure", "ours", "floor or baseline", "ratio", "target", "result"]
@@ -835,6 +850,8 @@ def main() -> int:
                 figure_jobs(args.batch_rounds)
             if "8" in only:
                 figure_history(args.rounds, args.batch_rounds, env, tmp)
+            if "9" in only:
+                figure_budget(args.rounds, env, tmp)
     finally:
         server.stop()
     summary()

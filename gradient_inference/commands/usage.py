@@ -1,0 +1,91 @@
+"""What the calls recorded in the local history cost: spend per day, model or command, and the budget's rest."""
+
+from __future__ import annotations
+
+from gradient_inference.cli import base as cli
+
+GROUPINGS = ("day", "model", "command")
+
+
+def build_parser() -> cli.ArgumentParser:
+    parser = cli.new_parser("gradient-usage", "Show what recorded calls cost (USD), from the local history.", api=False)
+    parser.add_argument("--since", default="7d", metavar="24h|7d|30d|YYYY-MM-DD", help="calls since (default 7d)")
+    parser.add_argument(
+        "--by", choices=GROUPINGS, default="day", help="group by UTC day, model or command (default day)"
+    )
+    parser.add_argument("--budget", metavar="USD/PERIOD", help="show this budget's rest (env GRADIENT_BUDGET)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = cli.parse(parser, argv)
+    from gradient_inference.spend import report
+
+    try:
+        since = report.since_ts(args.since)
+    except ValueError as exc:
+        parser.error(str(exc))
+    from gradient_inference.history import store
+    from gradient_inference.spend import budget
+
+    window = budget.status(args)
+    try:
+        rows = report.spend_rows(since, args.by)
+    except store.HistoryError as exc:
+        raise cli.CliError(str(exc), kind="history_error") from None
+    total = round(sum(row["usd"] or 0.0 for row in rows), 8)
+    import datetime as dt
+
+    def iso(ts: float) -> str:
+        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
+
+    if args.json:
+        out = {"since": iso(since), "by": args.by, "rows": rows, "total_usd": total}
+        if window is not None:
+            out["budget"] = {**window, "since": iso(window["since"])}
+        cli.print_json(out)
+        return 0
+    if not rows:
+        cli.note(f"no calls recorded since {iso(since)} ({store.db_path()})")
+    else:
+        print_rows(rows, args.by)
+    unpriced = sum(row["unpriced_calls"] for row in rows)
+    print(
+        f"total ~${total:.4f} since {iso(since)}"
+        + (f"; {unpriced} calls of unknown cost not counted" if unpriced else "")
+    )
+    if window is not None:
+        print(
+            f"budget ${window['usd']:g}/{window['period']}: ${window['spent']:.4f} spent this {window['period']} "
+            f"(UTC), ${window['left']:.4f} left"
+        )
+    return 0
+
+
+def print_rows(rows: list[dict], by: str) -> None:
+    """A table with a bar per row, as wide as the terminal allows."""
+    import shutil
+
+    table = [
+        [row["key"], row["calls"], row["input_tokens"], row["output_tokens"], _usd(row["usd"]), row["unpriced_calls"]]
+        for row in rows
+    ]
+    width = max(len(" ".join(str(c) for c in line)) + 16 for line in table)
+    room = max(8, shutil.get_terminal_size((100, 24)).columns - width - 4)
+    top = max((row["usd"] or 0.0) for row in rows) or 1.0
+    for line, row in zip(table, rows):
+        line.append("█" * round(room * (row["usd"] or 0.0) / top))
+    cli.print_table(table, [by, "calls", "in tokens", "out tokens", "USD", "unpriced", ""])
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def run() -> None:
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""Spend: budgets and the gradient-usage report over the history store."""

@@ -1,0 +1,101 @@
+"""Spend over a time range from the history's calls table, grouped by UTC day, model or command.
+
+A call whose cost is unknown (cost_usd NULL) is counted apart as unpriced, never as zero. Calls that bill
+nothing (GET requests such as listing models, failed calls, Batch Inference's file and create requests) are not
+counted as unpriced.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+GROUPS = {
+    "day": "strftime('%Y-%m-%d', ts, 'unixepoch')",
+    "model": "COALESCE(model, requested_model, '?')",
+    "command": "COALESCE(command, '?')",
+}
+# Billed calls: successful POSTs, but not Batch Inference's own requests (file intents, create, cancel), whose
+# spend is the one row with a batch_id recorded when the results are downloaded.
+BILLED = (
+    "ok = 1 AND COALESCE(json_extract(extra, '$.method'), 'POST') = 'POST' "
+    "AND NOT (COALESCE(endpoint, '') LIKE '/batches%' AND batch_id IS NULL)"
+)
+
+
+def since_ts(text: str, now: float | None = None) -> float:
+    """Epoch seconds for '24h', '7d', '30d' (ago) or 'YYYY-MM-DD' (midnight UTC); ValueError otherwise."""
+    import calendar
+    import re
+    import time
+
+    match = re.fullmatch(r"(\d+)\s*([hd])", text.strip().lower())
+    if match:
+        return (now or time.time()) - int(match.group(1)) * (3600 if match.group(2) == "h" else 86400)
+    try:
+        return float(calendar.timegm(time.strptime(text.strip(), "%Y-%m-%d")))
+    except ValueError:
+        raise ValueError(f"--since must be like 24h, 7d, 30d or YYYY-MM-DD, got {text!r}") from None
+
+
+def spend_rows(since: float, by: str) -> list[dict[str, Any]]:
+    """[{key, calls, input_tokens, output_tokens, usd, unpriced_calls}] since a time, grouped `by`; [] when
+    there is no history file. HistoryError when it cannot be read."""
+    import sqlite3
+
+    from gradient_inference.history import store
+
+    conn = store.connect(create=False)
+    if conn is None:
+        return []
+    sql = (
+        f"SELECT {GROUPS[by]} AS key, COUNT(*), SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)), "
+        f"SUM(cost_usd), SUM(cost_usd IS NULL AND {BILLED}) FROM calls WHERE ts >= ? GROUP BY key ORDER BY key"
+    )
+    try:
+        found = conn.execute(sql, (since,)).fetchall()
+    except sqlite3.Error as exc:
+        raise store.HistoryError(f"cannot read {store.db_path()}: {exc}") from None
+    finally:
+        conn.close()
+    names = ("key", "calls", "input_tokens", "output_tokens", "usd", "unpriced_calls")
+    rows = [dict(zip(names, row)) for row in found]
+    for row in rows:
+        row["usd"] = round(row["usd"], 8) if row["usd"] is not None else None
+    return rows
+
+
+def batch_recorded(batch_id: str) -> bool:
+    """Whether the history already holds a batch's spend (a row with this batch_id and a cost)."""
+    import sqlite3
+
+    from gradient_inference.history import store
+
+    try:
+        conn = store.connect(create=False)
+    except store.HistoryError:
+        return False
+    if conn is None:
+        return False
+    try:
+        found = conn.execute("SELECT 1 FROM calls WHERE batch_id = ? AND cost_usd IS NOT NULL LIMIT 1", (batch_id,))
+        return found.fetchone() is not None
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def record_batch_spend(args, batch_id: str, usd: float | None, tokens: tuple[int, int], basis: str) -> None:
+    """The spend of a DigitalOcean batch, recorded once: when its results are first downloaded."""
+    from gradient_inference.history import record, store
+
+    if usd is None or store.mode(args) == "off" or batch_recorded(batch_id):
+        return
+    cost = {"usd": usd, "source": "batch results", "price_model": None, "cost_basis": basis}
+    usage = {"input_tokens": tokens[0], "output_tokens": tokens[1]}
+    endpoint = f"/batches/{batch_id}/results"
+    record.call(
+        "batch", endpoint, requested_model=None, args=args, reply={"usage": usage}, cost=cost, batch_id=batch_id
+    )
