@@ -81,6 +81,11 @@ def report_error(err: CliError) -> None:
             body["attempts"] = err.attempts
         sys.stderr.write(redact(json.dumps({"error": body})) + "\n")
         return
+    print(error_line(err), file=sys.stderr)
+
+
+def error_line(err: CliError, prog: str | None = None) -> str:
+    """The one line a failure prints without --json (gradient-mcp's tool errors are the same line)."""
     extras = []
     if err.status is not None:
         extras.append(f"HTTP {err.status}")
@@ -89,7 +94,7 @@ def report_error(err: CliError) -> None:
     if err.attempts and err.attempts > 1:
         extras.append(f"after {err.attempts} attempts")
     suffix = f" ({', '.join(extras)})" if extras else ""
-    print(redact(f"{_state['prog']}: error: {message}{suffix}"), file=sys.stderr)
+    return redact(f"{prog or _state['prog']}: error: {' '.join(err.message.split())}{suffix}")
 
 
 def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:

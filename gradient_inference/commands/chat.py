@@ -194,6 +194,23 @@ def request_options(parser: cli.ArgumentParser, args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    printed: list[str] = []
+
+    def echo(text: str) -> None:
+        if not args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            printed.append(text)
+
+    reply = complete(parser, args, echo, printed)
+    if reply is not None:  # None: --dry-run
+        render(args, reply, printed)
+    return 0
+
+
+def complete(parser: cli.ArgumentParser, args, echo=None, printed: list[str] | None = None) -> dict | None:
+    """The reply (the dict --json prints) to the call the parsed flags describe; None on --dry-run.
+    gradient-mcp's chat tool calls this too. Streamed text goes to echo as it arrives."""
     api, agent = check_flags(parser, args)
     messages = conversation(parser, args)
     model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
@@ -209,24 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
     resp = net.api_request(args, parser, "POST", path, body, stream=args.stream, **target)
     if resp is None:  # --dry-run
-        return 0
-
-    printed: list[str] = []
-
-    def echo(text: str) -> None:
-        if not args.json:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            printed.append(text)
-
-    reply = read_reply(text_api, resp, args, options.get("json_schema"), echo, printed)
+        return None
+    printed = [] if printed is None else printed
+    reply = read_reply(text_api, resp, args, options.get("json_schema"), echo or (lambda text: None), printed)
     reply["model"] = reply["model"] or model
     from gradient_inference.prices import table as prices
 
     # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
     reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
-    render(args, reply, printed)
-    return 0
+    return reply
 
 
 def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:

@@ -185,6 +185,20 @@ def fal_images(
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    result = generate(parser, args)
+    if result is None:  # --dry-run
+        return 0
+    if args.json:
+        cli.print_json(result)
+    else:
+        for image in result["images"]:
+            print(image["path"])
+    return 0
+
+
+def generate(parser: argparse.ArgumentParser, args: argparse.Namespace, folder: str = "") -> dict[str, Any] | None:
+    """Make and save the images; what --json prints, or None on --dry-run. Default names go in folder.
+    gradient-mcp's generate_image tool calls this too."""
     from gradient_inference.files.input import read_text
 
     prompt = read_text(parser, args.prompt, args.prompt_file).strip()
@@ -206,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         data = net.read_json(resp) if resp is not None else None
         images = fetch_images(data, args.timeout) if data is not None else []
     if data is None:  # --dry-run
-        return 0
+        return None
     if len(images) != args.n:
         cli.note(f"asked for {args.n} image(s), the server returned {len(images)}")
     many = args.n > 1 or len(images) > 1
@@ -218,32 +232,24 @@ def main(argv: list[str] | None = None) -> int:
             if suffix and suffix.lower() not in _suffixes(fmt):
                 cli.note(f"{path} holds {fmt.upper()} data despite its {suffix} extension")
     else:
-        paths = files.default_paths(prompt, [EXTENSIONS[fmt] for fmt in formats], many, args.force)
+        paths = files.default_paths(prompt, [EXTENSIONS[fmt] for fmt in formats], many, args.force, folder=folder)
     files.check_targets(paths, args.force)
     files.write_all(paths, [image["bytes"] for image in images], args.force)
-
-    if args.json:
-        usage = data.get("usage") if isinstance(data, dict) else None
-        cli.print_json(
+    usage = data.get("usage") if isinstance(data, dict) else None
+    return {
+        "model": (data.get("model") if isinstance(data.get("model"), str) else None) or args.model,
+        "images": [
             {
-                "model": (data.get("model") if isinstance(data.get("model"), str) else None) or args.model,
-                "images": [
-                    {
-                        "path": path,
-                        "bytes": len(image["bytes"]),
-                        "format": image["format"],
-                        "revised_prompt": image["revised_prompt"],
-                    }
-                    for path, image in zip(paths, images)
-                ],
-                "usage": usage if isinstance(usage, dict) else None,
-                **({"request_id": data["request_id"]} if "request_id" in data else {}),
+                "path": path,
+                "bytes": len(image["bytes"]),
+                "format": image["format"],
+                "revised_prompt": image["revised_prompt"],
             }
-        )
-    else:
-        for path in paths:
-            print(path)
-    return 0
+            for path, image in zip(paths, images)
+        ],
+        "usage": usage if isinstance(usage, dict) else None,
+        **({"request_id": data["request_id"]} if "request_id" in data else {}),
+    }
 
 
 def _suffixes(fmt: str) -> tuple[str, ...]:
