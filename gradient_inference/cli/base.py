@@ -81,20 +81,9 @@ def report_error(err: CliError) -> None:
             body["attempts"] = err.attempts
         sys.stderr.write(redact(json.dumps({"error": body})) + "\n")
         return
-    print(error_line(err), file=sys.stderr)
+    from gradient_inference.cli.errors import error_line
 
-
-def error_line(err: CliError, prog: str | None = None) -> str:
-    """The one line a failure prints without --json (gradient-mcp's tool errors are the same line)."""
-    extras = []
-    if err.status is not None:
-        extras.append(f"HTTP {err.status}")
-    if err.request_id:
-        extras.append(f"request id {err.request_id}")
-    if err.attempts and err.attempts > 1:
-        extras.append(f"after {err.attempts} attempts")
-    suffix = f" ({', '.join(extras)})" if extras else ""
-    return redact(f"{prog or _state['prog']}: error: {' '.join(err.message.split())}{suffix}")
+    print(redact(error_line(err, _state["prog"])), file=sys.stderr)
 
 
 def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:

@@ -189,7 +189,9 @@ def call(name: str, arguments: dict[str, Any] | None, schema: dict[str, Any], se
             _check_values(name, arguments, schema)
             text, out, images = tool["run"](module, parser, args, settings)
         except cli.CliError as err:
-            raise ToolError(cli.error_line(err, prog)) from None
+            from gradient_inference.cli.errors import error_line
+
+            raise ToolError(cli.redact(error_line(err, prog))) from None
         except SystemExit as exc:  # never expected: a command that exits instead of raising
             raise ToolError(f"{prog}: error: the command exited with status {exc.code}") from None
     return cli.redact(text), json.loads(cli.redact(json.dumps(out, ensure_ascii=False))), images
