@@ -12,6 +12,7 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ with no __pycache__):
   4. live `gradient_pricing.py --no-cache --json` of a 245 KB page vs requests.get + html.parser <= 1.0x
   5. streaming: per-chunk delay from server write to client stdout, 100 ms apart               <= 5 ms
   6. gradient-batch run (figures from tests/bench/batch_figures.py)
+  7. a chat tool call to a running gradient-mcp vs a gradient-chat subprocess (tests/bench/mcp_figure.py) <= 0.5x
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -52,6 +53,7 @@ sys.path.insert(0, str(HERE))
 from fake_gradient import API_KEY, FakeGradient  # noqa: E402
 
 results: list[dict[str, Any]] = []
+ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7")
 
 
 # ---------------------------------------------------------------- timing helpers
@@ -781,7 +783,7 @@ def main() -> int:
     ap.add_argument("--batch-rounds", type=int, default=3, help="interleaved rounds of the batch figures (default 3)")
     ap.add_argument("--only", help="comma-separated figure numbers to run, e.g. 1,4")
     args = ap.parse_args()
-    only = set(args.only.split(",")) if args.only else {"1", "2", "3", "4", "5", "6"}
+    only = set(args.only.split(",")) if args.only else set(ALL_FIGURES)
     started = time.monotonic()
     server = FakeGradient().start()
     print(f"bench: python {platform.python_version()} ({PY}), fake server {server.url}")
@@ -804,12 +806,16 @@ def main() -> int:
                 figure_stream(args.stream_runs, env)
             if "6" in only:
                 figure_batch(args.batch_rounds)
+            if "7" in only:
+                from mcp_figure import run_mcp_figure
+
+                run_mcp_figure(record, interleave, med, env, args.rounds, timed_run)
     finally:
         server.stop()
     summary()
     elapsed = time.monotonic() - started
     print(f"\nbench took {elapsed:.0f} s")
-    if only != {"1", "2", "3", "4", "5", "6"}:
+    if only != set(ALL_FIGURES):
         print(f"partial run (--only): {RESULTS_FILE.relative_to(ROOT)} left as it was")
         return 0 if all(r["status"] != "MISS" for r in results) else 1
     try:
