@@ -65,6 +65,10 @@ def imported_modules():
 
 
 def pytest_configure(config) -> None:
+    import tempfile
+
+    # Subprocesses started without the run fixture keep their history here too, never in ~/.local/share.
+    os.environ["GRADIENT_DATA_DIR"] = tempfile.mkdtemp(prefix="gradient-test-data-")
     config.addinivalue_line("markers", "off_spec(*fields): the test sends these fields off the spec on purpose")
 
 
@@ -109,7 +113,13 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def run(server: FakeGradient, cache_dir: Path, tmp_path: Path):
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The history's folder for this test (GRADIENT_DATA_DIR): never the user's ~/.local/share."""
+    return tmp_path_factory.mktemp("d") / "data"
+
+
+@pytest.fixture
+def run(server: FakeGradient, cache_dir: Path, tmp_path: Path, data_dir: Path):
     """run('chat', '--prompt', 'hi') -> Result. Checks the output contract on every call."""
 
     def _run(
@@ -126,6 +136,7 @@ def run(server: FakeGradient, cache_dir: Path, tmp_path: Path):
                 "GRADIENT_API_KEY": API_KEY,
                 "GRADIENT_BASE_URL": server.url,
                 "GRADIENT_CACHE_DIR": str(cache_dir),
+                "GRADIENT_DATA_DIR": str(data_dir),
                 "NO_PROXY": "*",
                 "PYTHONIOENCODING": "utf-8",
             }

@@ -34,7 +34,19 @@ def test_reasoning_is_kept_out_of_the_answer_but_in_json(run):
 
 def test_json_shape_chat_completions(run):
     data = run("chat", "--prompt", "hi", "--json", "--model", "llama3.3-70b-instruct").json()
-    assert set(data) == {"id", "model", "api", "content", "finish_reason", "usage", "reasoning", "tool_calls", "cost"}
+    assert set(data) == {
+        "id",
+        "model",
+        "api",
+        "content",
+        "finish_reason",
+        "usage",
+        "reasoning",
+        "tool_calls",
+        "cost",
+        "message",
+        "conversation_id",
+    }
     assert data["tool_calls"] == []
     assert data["api"] == "chat.completions" and data["model"] == "llama3.3-70b-instruct"
     assert data["finish_reason"] == "stop"

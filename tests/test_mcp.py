@@ -104,7 +104,7 @@ def mcp_server(server_instance, tmp_path_factory):
     fresh_price_cache(cache)
     out = tmp_path_factory.mktemp("images")
     session = Session(server_env(server_instance, cache), out)
-    session.output_dir = out
+    session.output_dir, session.data_dir = out, cache.parent / "data"
     yield session
     if session.stop is not None and not session.stop.is_set():
         session.close()
@@ -163,6 +163,22 @@ def test_chat_with_a_json_schema_returns_the_parsed_reply(mcp_server, server):
     result = mcp_server.call("chat", {"prompt": "2+2?", "json_schema": schema})
     assert result["structuredContent"]["parsed"] == {"answer": "4"}, result
     assert server.requests[-1]["body"]["response_format"]["json_schema"]["schema"] == schema
+
+
+def test_a_conversation_continues_across_two_chat_calls_and_every_call_is_in_the_history(mcp_server, server):
+    first = mcp_server.call("chat", {"prompt": "my name is Ada"})
+    conversation = first["structuredContent"]["conversation_id"]
+    assert conversation, first
+    second = mcp_server.call("chat", {"prompt": "what is my name?", "conversation_id": conversation})
+    assert not second.get("isError"), second
+    assert second["structuredContent"]["conversation_id"] == conversation
+    sent = [m["content"] for m in server.requests[-1]["body"]["messages"]]
+    assert sent == ["my name is Ada", "echo: my name is Ada", "what is my name?"]
+    import sqlite3
+
+    with sqlite3.connect(mcp_server.data_dir / "history.db") as db:
+        rows = db.execute("SELECT endpoint, ok, conversation_id FROM calls WHERE conversation_id = ?", (conversation,))
+        assert rows.fetchall() == [("/chat/completions", 1, conversation)] * 2
 
 
 def test_list_models_and_get_prices(mcp_server):
@@ -256,10 +272,12 @@ def test_ten_calls_run_at_once_and_a_slow_chat_does_not_hold_up_get_prices(mcp_s
     assert prices_took < 0.8, f"get_prices waited {prices_took:.2f} s behind slow chats"
 
 
-def test_the_key_never_appears_in_the_log(mcp_server):
+def test_the_key_never_appears_in_the_log_or_the_history(mcp_server):
     mcp_server.call("chat", {"prompt": f"my key is {API_KEY}"})  # even echoed back by the server
+    history = b"".join(p.read_bytes() for p in mcp_server.data_dir.glob("history.db*"))
+    assert history
     for secret in (API_KEY, API_KEY[:12], API_KEY[-12:]):
-        assert secret not in mcp_server.log()
+        assert secret not in mcp_server.log() and secret.encode() not in history
     assert "Traceback" not in mcp_server.log()
 
 

@@ -78,6 +78,8 @@ def test_json_reply_keeps_stop_reason_and_common_usage(run, server, stream):
     assert set(data) == {"id", "model", "api", "content", "finish_reason", "stop_reason", "usage", "reasoning"} | {
         "tool_calls",
         "cost",
+        "message",
+        "conversation_id",
     }
     assert data["api"] == "messages" and data["content"] == "echo: hi" and data["tool_calls"] == []
     assert data["finish_reason"] == "stop" and data["stop_reason"] == "end_turn"

@@ -88,24 +88,24 @@ def report_error(err: CliError) -> None:
 
 def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:
     """Run a script's main with the output contract: 0 ok, 1 failure, 2 usage, 130 Ctrl-C."""
+    failure = None
     try:
         code = main(None) or EXIT_OK
     except CliError as err:
-        report_error(err)
-        code = err.exit_code
+        failure, code = err, err.exit_code
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): silence the final flush too.
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): silence the final flush too
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_OK
     except Exception as exc:  # last resort: the contract says never a traceback
         if _state["verbose"]:
-            import traceback
-
-            traceback.print_exc()
-        report_error(CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"))
-        code = EXIT_FAIL
+            __import__("traceback").print_exc()
+        failure, code = CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"), EXIT_FAIL
+    if "gradient_inference.history.record" in sys.modules:  # loaded once a request was sent: write its calls
+        sys.modules["gradient_inference.history.record"].finish(failure, code == EXIT_INTERRUPTED)
+    if failure:
+        report_error(failure)
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
@@ -174,6 +174,7 @@ def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
             help="retries on connection errors, 408, 409, 429 and 5xx (default 2)",
         )
         parser.add_argument("--dry-run", action="store_true", help="print the request as a curl command; send nothing")
+        parser.add_argument("--no-history", action="store_true", help="record nothing in the local history")
     parser.add_argument("--verbose", action="store_true", help="log requests, responses and retries to stderr")
     return parser
 

@@ -130,15 +130,22 @@ def cmd_run(parser, args) -> int:
     progress = runner.Progress(info["count"], len(finished), PROG, show=not args.json)
     writer = jl.ResultWriter(output)
     spent: list[float] = []
+    from gradient_inference.history import record
+
+    history = record.Batcher(args)  # one row per line, written 200 rows (or 1 s) at a time
 
     def work(job: dict) -> tuple[dict, float | None]:
+        began = time.monotonic()
+        row = {"requested_model": job["model"], "messages": job["body"].get("messages"), "extra": {"line": job["id"]}}
         try:
             data = runner.post(session, base + job["path"], headers, job["body"], args.timeout, limiter)
             reply = apis.module(job["api"]).parse_reply(data)
         except cli.CliError as err:
+            history.add("batch", job["path"], error=err, wall_ms=(time.monotonic() - began) * 1000, **row)
             return jl.error_line(job["id"], err), None
         reply["model"] = reply["model"] or job["model"]
         cost = costs.cost(reply["model"], reply["usage"]) or costs.cost(job["model"], reply["usage"])
+        history.add("batch", job["path"], reply=reply, cost=cost, wall_ms=(time.monotonic() - began) * 1000, **row)
         return jl.ok_line(job["id"], reply, cost), cost["usd"] if cost else None
 
     def done(line: dict) -> None:
@@ -152,11 +159,13 @@ def cmd_run(parser, args) -> int:
         runner.run_all(todo, work, done, limiter, args.concurrency)
     except KeyboardInterrupt:
         writer.close()  # waits for a line being written; later replies are dropped, never half-written
+        history.close()
         progress.close()
         cli.note(f"interrupted; {progress.ok} finished lines kept in {output}; rerun the same command to continue")
         sys.stderr.flush()
         os._exit(cli.EXIT_INTERRUPTED)  # in-flight requests are abandoned, not waited for
     writer.close()
+    history.close()
     progress.close()
     summary = {
         "total": info["count"],

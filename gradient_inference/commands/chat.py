@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from gradient_inference.cli import base as cli
 
@@ -78,6 +79,22 @@ def build_parser() -> cli.ArgumentParser:
         metavar="URL",
         help="chat with a DigitalOcean agent at this URL (env GRADIENT_AGENT_URL; key from GRADIENT_AGENT_KEY)",
     )
+    parser.add_argument(
+        "-c", "--continue", dest="continue_", action="store_true", help="continue the most recent conversation"
+    )
+    parser.add_argument("--conversation-id", metavar="ID", type=cli.non_empty, help="continue this conversation")
+    parser.add_argument(
+        "--conversation",
+        metavar="FILE",
+        help="keep the conversation in FILE (read as --messages-file; missing = new); the new messages are "
+        "appended as JSONL after a successful reply",
+    )
+    parser.add_argument(
+        "--tool-result",
+        action="append",
+        metavar="CALL_ID=TEXT|CALL_ID=@PATH",
+        help="answer a tool call of the conversation before this call (repeatable)",
+    )
     return parser
 
 
@@ -136,21 +153,23 @@ def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
     return api, agent
 
 
-def conversation(parser: cli.ArgumentParser, args) -> list[dict]:
-    """The messages to send: --system, then --messages-file, then the prompt (required without a file)."""
+def conversation(parser: cli.ArgumentParser, args, thread: dict) -> tuple[list[dict], str | None]:
+    """(the messages to send, the new prompt): --system, then --messages-file or the conversation continued
+    with its tool results, then the prompt (required unless a file or tool results give the turn)."""
     from gradient_inference.files.input import read_file, read_text
     from gradient_inference.llm import conversation as conv
 
-    messages = None
+    messages = thread["prior"] + thread["added"] or None
     if args.messages_file is not None:
         try:
             messages = conv.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
         except ValueError as exc:
             parser.error(f"--messages-file {args.messages_file}: {exc}")
     prompt = None
-    if messages is None or args.prompt is not None or args.prompt_file is not None:
+    given = args.prompt is not None or args.prompt_file is not None
+    if given or not (args.messages_file is not None or thread["added"]):
         prompt = read_text(parser, args.prompt, args.prompt_file)
-    return conv.assemble(args.system, messages, prompt)
+    return conv.assemble(args.system, messages, prompt), prompt
 
 
 def request_options(parser: cli.ArgumentParser, args) -> dict:
@@ -202,17 +221,20 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             printed.append(text)
 
-    reply = complete(parser, args, echo, printed)
-    if reply is not None:  # None: --dry-run
-        render(args, reply, printed)
+    done = complete(parser, args, echo, printed)
+    if done is not None:  # None: --dry-run
+        render(args, *done, printed)
     return 0
 
 
-def complete(parser: cli.ArgumentParser, args, echo=None, printed: list[str] | None = None) -> dict | None:
-    """The reply (the dict --json prints) to the call the parsed flags describe; None on --dry-run.
-    gradient-mcp's chat tool calls this too. Streamed text goes to echo as it arrives."""
+def complete(parser: cli.ArgumentParser, args, echo=None, printed: list[str] | None = None) -> tuple | None:
+    """(the reply: the dict --json prints, the conversation thread) for the call the parsed flags describe;
+    None on --dry-run. gradient-mcp's chat tool calls this too. Streamed text goes to echo as it arrives."""
     api, agent = check_flags(parser, args)
-    messages = conversation(parser, args)
+    from gradient_inference.history import conversations as chats
+
+    thread = chats.open_thread(parser, args)
+    messages, prompt = conversation(parser, args, thread)
     model = args.model or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
     options = request_options(parser, args)
     from gradient_inference.llm import apis
@@ -228,13 +250,27 @@ def complete(parser: cli.ArgumentParser, args, echo=None, printed: list[str] | N
     if resp is None:  # --dry-run
         return None
     printed = [] if printed is None else printed
-    reply = read_reply(text_api, resp, args, options.get("json_schema"), echo or (lambda text: None), printed)
+    first_token: list[float] = []
+
+    def timed_echo(text: str) -> None:
+        first_token.append(first_token[0] if first_token else time.monotonic())
+        if echo is not None:
+            echo(text)
+
+    reply = read_reply(text_api, resp, args, options.get("json_schema"), timed_echo, printed)
     reply["model"] = reply["model"] or model
     from gradient_inference.prices import table as prices
 
     # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it
     reply["cost"] = None if agent else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
-    return reply
+    reply["message"], reply["conversation_id"] = chats.assistant_message(reply), thread["id"]
+    from gradient_inference.history import record
+
+    started = resp.history_row["_started"] if getattr(resp, "history_row", None) else None
+    ttft = round((first_token[0] - started) * 1000, 3) if first_token and started else None
+    record.update(resp, reply=reply, messages=messages, conversation_id=thread["id"], first_token_ms=ttft)
+    chats.keep(thread, messages, reply["message"], api, reply["model"], args.system, prompt)
+    return reply, thread
 
 
 def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
@@ -261,7 +297,7 @@ def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
         resp.close()
 
 
-def render(args, reply: dict, printed: list[str]) -> None:
+def render(args, reply: dict, thread: dict, printed: list[str]) -> None:
     if args.json:
         cli.print_json(reply)
         return
@@ -276,6 +312,8 @@ def render(args, reply: dict, printed: list[str]) -> None:
         print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
     if args.cache and reply["id"]:
         cli.note(f"response id {reply['id']} (continue with --previous-response-id {reply['id']})")
+    if thread["new"] and thread["id"]:
+        cli.note(f"conversation {thread['id']} (continue with -c or --conversation-id {thread['id']})")
     if reply["cost"]:
         cli.note(
             f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}; prices from {reply['cost']['source']})"

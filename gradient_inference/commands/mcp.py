@@ -33,6 +33,9 @@ def build_parser() -> cli.ArgumentParser:
     )
     parser.add_argument("--cache-dir", help="pricing cache folder (env GRADIENT_CACHE_DIR)")
     parser.add_argument(
+        "--no-history", action="store_true", help="record no call in the local history (env GRADIENT_HISTORY=off)"
+    )
+    parser.add_argument(
         "--max-concurrency",
         metavar="N",
         type=cli.positive_int,

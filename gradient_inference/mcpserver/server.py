@@ -133,6 +133,7 @@ def serve(settings) -> None:
             await server.run(read, write, server.create_initialization_options())
 
     anyio.run(main)
+    tools.write_history()  # what calls still in flight recorded (they are abandoned now)
     log.info("stdin closed; exiting")
     logging.shutdown()
     sys.stderr.flush()

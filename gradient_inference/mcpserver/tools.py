@@ -7,10 +7,13 @@ Nothing here imports the MCP SDK: server.py is the protocol side."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
+import sys
 import tempfile
+import threading
 
 from gradient_inference.cli import base as cli
 
@@ -62,7 +65,7 @@ def _chat_argv(a: dict[str, Any], temp: str) -> list[str]:
 
 
 def _chat_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    reply = module.complete(parser, args)
+    reply, _thread = module.complete(parser, args)
     out = {k: reply.get(k) for k in ("model", "usage", "cost", "conversation_id", "finish_reason")}
     out.update({k: reply[k] for k in ("parsed", "citations", "tool_calls", "reasoning") if reply.get(k)})
     return reply["content"], out, []
@@ -182,7 +185,7 @@ def call(name: str, arguments: dict[str, Any] | None, schema: dict[str, Any], se
         raise ToolError(f"{prog}: error: {message}")
 
     parser.error = refuse  # type: ignore[method-assign]
-    with tempfile.TemporaryDirectory(prefix="gradient-mcp-") as temp:
+    with tempfile.TemporaryDirectory(prefix="gradient-mcp-") as temp, _recorded():
         try:
             argv = _server_flags(parser, settings) + tool["argv"](arguments, temp)  # before a "--"
             args = parser.parse_args(argv)
@@ -195,6 +198,32 @@ def call(name: str, arguments: dict[str, Any] | None, schema: dict[str, Any], se
         except SystemExit as exc:  # never expected: a command that exits instead of raising
             raise ToolError(f"{prog}: error: the command exited with status {exc.code}") from None
     return cli.redact(text), json.loads(cli.redact(json.dumps(out, ensure_ascii=False))), images
+
+
+_history = {"lock": threading.Lock(), "active": 0}
+
+
+@contextlib.contextmanager
+def _recorded():
+    """Around each call: when the last call in flight ends, the history rows of the calls so far are written
+    (history.record keeps one run's rows in memory until the run ends; here a run never ends)."""
+    with _history["lock"]:
+        _history["active"] += 1
+    try:
+        yield
+    finally:
+        with _history["lock"]:  # held while writing, so no call opens a row mid-write
+            _history["active"] -= 1
+            if _history["active"] == 0:
+                write_history()
+
+
+def write_history() -> None:
+    """Write the calls recorded so far (nothing is loaded if no request was ever sent); a fault is logged."""
+    record = sys.modules.get("gradient_inference.history.record")
+    warning = record.flush(None) if record is not None else None
+    if warning:
+        cli.note(f"warning: history not recorded: {warning}")
 
 
 def _check_shape(name: str, arguments: dict[str, Any], schema: dict[str, Any]) -> None:
@@ -230,16 +259,18 @@ def _text(value: Any) -> str:
 
 
 def _server_flags(parser: argparse.ArgumentParser, settings) -> list[str]:
-    """gradient-mcp's own --base-url, --timeout, --max-retries, --cache-dir, for the commands that take them."""
+    """gradient-mcp's own --base-url, --timeout, --max-retries, --cache-dir, --no-history, for the commands that
+    take them."""
     flags = []
     for flag, value in (
         ("--base-url", settings.base_url),
         ("--timeout", settings.timeout),
         ("--max-retries", settings.max_retries),
         ("--cache-dir", settings.cache_dir),
+        ("--no-history", settings.no_history or None),
     ):
         if value is not None and flag in parser._option_string_actions and not _is_pricing_timeout(parser, flag):
-            flags.append(f"{flag}={value}")
+            flags.append(flag if value is True else f"{flag}={value}")
     return flags
 
 

@@ -188,6 +188,9 @@ def api_request(
     key = api_key(url, key_env)
     import requests
 
+    from gradient_inference.history import record  # imports no sqlite3: rows are written when the command ends
+
+    row = record.open_row(args, method, path, body, url if key_env else None)
     session = session or open_session(args.max_retries)
     headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream" if stream else "application/json"}
     debug(f"> {method} {url}")
@@ -198,13 +201,17 @@ def api_request(
             method, url, json=body, headers=headers, stream=True, timeout=(args.timeout, args.timeout)
         )
     except requests.exceptions.RequestException as exc:
-        raise _transport_error(exc, url, args) from None
+        record.failed(row, err := _transport_error(exc, url, args))
+        raise err from None
+    record.answered(row, resp.status_code, _request_id(resp))
+    resp.history_row = row
     elapsed = (time.monotonic() - started) * 1000
     request_id = _request_id(resp)
     retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     debug(f"< {resp.status_code} {resp.reason} {elapsed:.0f} ms request-id={request_id or '-'}")
     if resp.status_code >= 400:
         err = _http_error(resp, request_id, len(retries) + 1, AGENT_KEY_HELP if key_env else KEY_HELP)
+        record.failed(row, err)
         if resp.status_code == 404 and isinstance(body, dict) and key_env is None:  # not for an agent
             suggest_model(err, body, args, parser, session)
         raise err
