@@ -81,15 +81,9 @@ def report_error(err: CliError) -> None:
             body["attempts"] = err.attempts
         sys.stderr.write(redact(json.dumps({"error": body})) + "\n")
         return
-    extras = []
-    if err.status is not None:
-        extras.append(f"HTTP {err.status}")
-    if err.request_id:
-        extras.append(f"request id {err.request_id}")
-    if err.attempts and err.attempts > 1:
-        extras.append(f"after {err.attempts} attempts")
-    suffix = f" ({', '.join(extras)})" if extras else ""
-    print(redact(f"{_state['prog']}: error: {message}{suffix}"), file=sys.stderr)
+    from gradient_inference.cli.errors import error_line
+
+    print(redact(error_line(err, _state["prog"])), file=sys.stderr)
 
 
 def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:

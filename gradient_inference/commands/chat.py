@@ -220,6 +220,23 @@ def request_options(parser: cli.ArgumentParser, args, api: str, agent: str | Non
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    printed: list[str] = []
+
+    def echo(text: str) -> None:
+        if not args.json:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            printed.append(text)
+
+    done = complete(parser, args, echo, printed)
+    if done is not None:  # None: --dry-run
+        render(args, *done, printed)
+    return 0
+
+
+def complete(parser: cli.ArgumentParser, args, echo=None, printed: list[str] | None = None) -> tuple | None:
+    """(the reply: the dict --json prints, the conversation thread) for the call the parsed flags describe;
+    None on --dry-run. gradient-mcp's chat tool calls this too. Streamed text goes to echo as it arrives."""
     api, agent = check_flags(parser, args)
     from gradient_inference.history import conversations as chats
 
@@ -239,19 +256,16 @@ def main(argv: list[str] | None = None) -> int:
     target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
     resp = net.api_request(args, parser, "POST", path, body, stream=args.stream, **target)
     if resp is None:  # --dry-run
-        return 0
-
-    printed: list[str] = []
+        return None
+    printed = [] if printed is None else printed
     first_token: list[float] = []
 
-    def echo(text: str) -> None:
+    def timed_echo(text: str) -> None:
         first_token.append(first_token[0] if first_token else time.monotonic())
-        if not args.json:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            printed.append(text)
+        if echo is not None:
+            echo(text)
 
-    reply = read_reply(text_api, resp, args, options.get("json_schema"), echo, printed)
+    reply = read_reply(text_api, resp, args, options.get("json_schema"), timed_echo, printed)
     reply["model"] = reply["model"] or model
     reply["requested_model"], reply["route"] = model, resp.headers.get("x-model-router-selected-route")
     from gradient_inference.llm import server_tools
@@ -269,8 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     ttft = round((first_token[0] - started) * 1000, 3) if first_token and started else None
     record.update(resp, reply=reply, messages=messages, conversation_id=thread["id"], first_token_ms=ttft)
     chats.keep(thread, messages, reply["message"], api, reply["model"], args.system, prompt)
-    render(args, reply, printed, thread)
-    return 0
+    return reply, thread
 
 
 def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
@@ -297,7 +310,7 @@ def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
         resp.close()
 
 
-def render(args, reply: dict, printed: list[str], thread: dict) -> None:
+def render(args, reply: dict, thread: dict, printed: list[str]) -> None:
     if args.json:
         cli.print_json(reply)
         return

@@ -147,6 +147,27 @@ def embed_all(args: argparse.Namespace, parser: argparse.ArgumentParser, inputs:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    result = embed_result(parser, args)
+    if result is None:  # --dry-run
+        return 0
+    if args.json:
+        import json
+
+        sys.stdout.write(cli.redact(json.dumps(result, separators=(",", ":"))) + "\n")  # one line: vectors are long
+        return 0
+    cost, usage, vectors = result["cost"], result["usage"], result.get("embeddings")
+    dimensions = result.get("dimensions") or len(vectors[0]["embedding"])
+    count = result.get("count") or len(vectors)
+    where = f" -> {args.output}" if args.output is not None else ""
+    money = f", ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else ""
+    print(f"{count} embeddings of {dimensions} dimensions from {args.model}{where}")
+    print(f"{usage['prompt_tokens']} tokens{money}")
+    return 0
+
+
+def embed_result(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any] | None:
+    """What --json prints (the vectors, or where --output wrote them); None on --dry-run.
+    gradient-mcp's embed tool calls this too."""
     inputs = read_inputs(parser, args)
     from gradient_inference.files import output as files
 
@@ -161,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             net.api_request(
                 args, parser, "POST", "/embeddings", {"model": args.model, "input": inputs[start : start + CHUNK]}
             )
-        return 0
+        return None
     vectors, usage = embed_all(args, parser, inputs)
     import json
 
@@ -174,20 +195,13 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps({"index": i, "embedding": v}, separators=(",", ":")) + "\n" for i, v in enumerate(vectors)
         )
         files.write_all([args.output], [rows.encode("utf-8")], args.force)
-    if args.json:
-        result: dict[str, Any] = {"model": args.model}
-        if args.output is not None:
-            result.update(path=args.output, count=len(vectors), dimensions=dimensions)
-        else:
-            result["embeddings"] = [{"index": i, "embedding": v} for i, v in enumerate(vectors)]
-        result.update(usage=usage, cost=cost)
-        sys.stdout.write(cli.redact(json.dumps(result, separators=(",", ":"))) + "\n")  # one line: vectors are long
-        return 0
-    where = f" -> {args.output}" if args.output is not None else ""
-    money = f", ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else ""
-    print(f"{len(vectors)} embeddings of {dimensions} dimensions from {args.model}{where}")
-    print(f"{usage['prompt_tokens']} tokens{money}")
-    return 0
+    result: dict[str, Any] = {"model": args.model}
+    if args.output is not None:
+        result.update(path=args.output, count=len(vectors), dimensions=dimensions)
+    else:
+        result["embeddings"] = [{"index": i, "embedding": v} for i, v in enumerate(vectors)]
+    result.update(usage=usage, cost=cost)
+    return result
 
 
 def run() -> None:

@@ -185,6 +185,20 @@ def fal_images(
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    result = generate(parser, args)
+    if result is None:  # --dry-run
+        return 0
+    if args.json:
+        cli.print_json(result)
+    else:
+        for image in result["images"]:
+            print(image["path"])
+    return 0
+
+
+def generate(parser: argparse.ArgumentParser, args: argparse.Namespace, folder: str = "") -> dict[str, Any] | None:
+    """Make and save the images; what --json prints, or None on --dry-run. Default names go in folder.
+    gradient-mcp's generate_image tool calls this too."""
     from gradient_inference.files.input import read_text
 
     prompt = read_text(parser, args.prompt, args.prompt_file).strip()
@@ -209,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         submitted = resp
         images = fetch_images(data, args.timeout) if data is not None else []
     if data is None:  # --dry-run
-        return 0
+        return None
     if len(images) != args.n:
         cli.note(f"asked for {args.n} image(s), the server returned {len(images)}")
     many = args.n > 1 or len(images) > 1
@@ -221,10 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             if suffix and suffix.lower() not in _suffixes(fmt):
                 cli.note(f"{path} holds {fmt.upper()} data despite its {suffix} extension")
     else:
-        paths = files.default_paths(prompt, [EXTENSIONS[fmt] for fmt in formats], many, args.force)
+        paths = files.default_paths(prompt, [EXTENSIONS[fmt] for fmt in formats], many, args.force, folder=folder)
     files.check_targets(paths, args.force)
     files.write_all(paths, [image["bytes"] for image in images], args.force)
-
     from gradient_inference.prices import table as prices
 
     usage = data.get("usage") if isinstance(data, dict) else None
@@ -233,29 +246,23 @@ def main(argv: list[str] | None = None) -> int:
     from gradient_inference.history import record
 
     record.update(submitted, reply={"model": served, "usage": usage if isinstance(usage, dict) else {}}, cost=cost)
-    if args.json:
-        cli.print_json(
-            {
-                "model": served,
-                "images": [
-                    {
-                        "path": path,
-                        "bytes": len(image["bytes"]),
-                        "format": image["format"],
-                        "revised_prompt": image["revised_prompt"],
-                    }
-                    for path, image in zip(paths, images)
-                ],
-                "usage": usage if isinstance(usage, dict) else None,
-                "cost": cost,
-                **({"request_id": data["request_id"]} if "request_id" in data else {}),
-            }
-        )
-    else:
-        for path in paths:
-            print(path)
+    if not args.json:  # on stderr, so that stdout stays the paths
         cli.note(f"cost ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else f"cost unknown: {why}")
-    return 0
+    return {
+        "model": served,
+        "images": [
+            {
+                "path": path,
+                "bytes": len(image["bytes"]),
+                "format": image["format"],
+                "revised_prompt": image["revised_prompt"],
+            }
+            for path, image in zip(paths, images)
+        ],
+        "usage": usage if isinstance(usage, dict) else None,
+        "cost": cost,
+        **({"request_id": data["request_id"]} if "request_id" in data else {}),
+    }
 
 
 def _suffixes(fmt: str) -> tuple[str, ...]:

@@ -23,14 +23,14 @@ def created_date(epoch: object) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = cli.parse(parser, argv)
+def fetch_models(parser: cli.ArgumentParser, args) -> tuple[list[dict], dict | None] | None:
+    """(models sorted by id and filtered, with their prices if asked; the price table or None); None on --dry-run.
+    gradient-mcp's list_models tool calls this too."""
     from gradient_inference.network import api as net
 
     resp = net.api_request(args, parser, "GET", "/models")
     if resp is None:  # --dry-run
-        return 0
+        return None
     data = net.read_json(resp)
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list):
@@ -52,12 +52,26 @@ def main(argv: list[str] | None = None) -> int:
             model["input_price"] = row.get("input_price") if row else None
             model["output_price"] = row.get("output_price") if row else None
             model["price_unit"] = row.get("unit") if row else None
+    return models, prices
 
+
+def as_json(args, models: list[dict], prices: dict | None) -> dict:
+    """What --json prints."""
+    out: dict = {"models": models}
+    if args.prices:
+        out["prices_source"] = prices["source"] if prices else None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = cli.parse(parser, argv)
+    found = fetch_models(parser, args)
+    if found is None:  # --dry-run
+        return 0
+    models, prices = found
     if args.json:
-        out = {"models": models}
-        if args.prices:
-            out["prices_source"] = prices["source"] if prices else None
-        cli.print_json(out)
+        cli.print_json(as_json(args, models, prices))
         return 0
     headers = ["id", "owner", "created"]
     rows = [[m["id"], m.get("owned_by", ""), created_date(m.get("created"))] for m in models]

@@ -132,9 +132,8 @@ def select(models: list[dict[str, Any]], query: str | None) -> list[dict[str, An
     return hits
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = cli.parse(parser, argv)
+def price_rows(parser: cli.ArgumentParser, args) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(the price table, its rows matching --model); gradient-mcp's get_prices tool calls this too."""
     args.pricing_url = args.pricing_url or os.environ.get("GRADIENT_PRICING_URL")
     if args.pricing_url and not args.pricing_url.startswith(("https://", "http://")):
         parser.error(f"--pricing-url (or GRADIENT_PRICING_URL) must be an http(s) URL, got {args.pricing_url!r}")
@@ -145,16 +144,25 @@ def main(argv: list[str] | None = None) -> int:
 
         catalog.batch_prices(picked, args.cache_dir, fetch=False)  # batch rates the card cache already holds
     keys = ("provider", "model", "input_price", "output_price", "unit")
-    models = [{k: m.get(k) for k in keys} | _extras(m) for m in picked]
+    return table, [{k: m.get(k) for k in keys} | _extras(m) for m in picked]
+
+
+def as_json(table: dict[str, Any], models: list[dict[str, Any]]) -> dict[str, Any]:
+    """What --json prints."""
+    return {
+        "source": table["source"],
+        "fetched_at": table.get("fetched_at"),
+        "source_url": table.get("source_url"),
+        "models": models,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = cli.parse(parser, argv)
+    table, models = price_rows(parser, args)
     if args.json:
-        cli.print_json(
-            {
-                "source": table["source"],
-                "fetched_at": table.get("fetched_at"),
-                "source_url": table.get("source_url"),
-                "models": models,
-            }
-        )
+        cli.print_json(as_json(table, models))
         return 0
     if not models:
         cli.note(f"no model matches {args.model!r}")

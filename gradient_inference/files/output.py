@@ -34,13 +34,14 @@ def numbered(path: str, count: int) -> list[str]:
 
 
 def default_paths(
-    text: str, suffixes: list[str], numbered_names: bool, force: bool, fallback: str = "image"
+    text: str, suffixes: list[str], numbered_names: bool, force: bool, fallback: str = "image", folder: str = ""
 ) -> list[str]:
-    """Names from the text and UTC time, one per suffix; a counter keeps them clear of files already there."""
+    """Names from the text and UTC time, one per suffix, in folder (default the current one); a counter keeps
+    them clear of files already there."""
     import time
 
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    base = f"{slug(text, fallback)}-{stamp}"
+    base = os.path.join(folder, f"{slug(text, fallback)}-{stamp}")
     for attempt in range(1, 1000):
         stem = base if attempt == 1 else f"{base}-{attempt}"
         if numbered_names:
