@@ -25,7 +25,7 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = str(ROOT / "scripts" / "gradient_mcp.py")
-TOOLS = {"list_models", "chat", "generate_image", "embed", "get_prices"}
+TOOLS = {"list_models", "chat", "generate_image", "embed", "get_prices", "usage"}
 
 
 def wire(model) -> dict:
@@ -131,6 +131,7 @@ def test_lists_every_tool_with_a_hand_written_input_schema(mcp_server):
     assert set(tools["generate_image"]["inputSchema"]["properties"]) == {"prompt", "model", "size", "n"}
     assert tools["embed"]["inputSchema"]["properties"]["texts"]["type"] == "array"
     assert set(tools["get_prices"]["inputSchema"]["properties"]) == {"model"}
+    assert tools["usage"]["inputSchema"]["properties"]["by"]["enum"] == ["day", "model", "command"]
 
 
 def test_chat_returns_the_reply_as_text_and_usage_and_cost_as_structured_content(mcp_server, server):
@@ -193,6 +194,19 @@ def test_list_models_and_get_prices(mcp_server):
     assert prices["structuredContent"]["models"][0]["input_price"] > 0
     assert_no_key(models)
     assert_no_key(prices)
+
+
+def test_usage_reports_the_recorded_spend_by_model(mcp_server):
+    assert not mcp_server.call("chat", {"prompt": "count me"}).get("isError")
+    usage = mcp_server.call("usage", {"since": "24h", "by": "model"})
+    assert not usage.get("isError"), usage
+    report = usage["structuredContent"]
+    assert report["by"] == "model" and set(report) >= {"since", "rows", "total_usd"}
+    row = next(r for r in report["rows"] if r["key"] == "openai-gpt-oss-120b")
+    assert row["calls"] >= 1 and row["usd"] > 0 and report["total_usd"] >= row["usd"]
+    bad = mcp_server.call("usage", {"by": "week"})
+    assert bad.get("isError")
+    assert_no_key(usage)
 
 
 def test_generate_image_saves_files_never_clobbering_and_returns_them(mcp_server):

@@ -17,9 +17,9 @@ def build_parser() -> cli.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = cli.parse(parser, argv)
+def spend_report(parser: cli.ArgumentParser, args) -> dict:
+    """What --json prints: the spend per group since --since, and the budget's window; gradient-mcp's usage
+    tool calls this too."""
     from gradient_inference.spend import report
 
     try:
@@ -34,25 +34,29 @@ def main(argv: list[str] | None = None) -> int:
         rows = report.spend_rows(since, args.by)
     except store.HistoryError as exc:
         raise cli.CliError(str(exc), kind="history_error") from None
-    total = round(sum(row["usd"] or 0.0 for row in rows), 8)
-    import datetime as dt
+    out = {"since": _iso(since), "by": args.by, "rows": rows, "total_usd": round(sum(r["usd"] or 0.0 for r in rows), 8)}
+    if window is not None:
+        out["budget"] = {**window, "since": _iso(window["since"])}
+    return out
 
-    def iso(ts: float) -> str:
-        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
 
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = cli.parse(parser, argv)
+    out = spend_report(parser, args)
     if args.json:
-        out = {"since": iso(since), "by": args.by, "rows": rows, "total_usd": total}
-        if window is not None:
-            out["budget"] = {**window, "since": iso(window["since"])}
         cli.print_json(out)
         return 0
+    rows, window = out["rows"], out.get("budget")
     if not rows:
-        cli.note(f"no calls recorded since {iso(since)} ({store.db_path()})")
+        from gradient_inference.history import store
+
+        cli.note(f"no calls recorded since {out['since']} ({store.db_path()})")
     else:
         print_rows(rows, args.by)
     unpriced = sum(row["unpriced_calls"] for row in rows)
     print(
-        f"total ~${total:.4f} since {iso(since)}"
+        f"total ~${out['total_usd']:.4f} since {out['since']}"
         + (f"; {unpriced} calls of unknown cost not counted" if unpriced else "")
     )
     if window is not None:
@@ -61,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             f"(UTC), ${window['left']:.4f} left"
         )
     return 0
+
+
+def _iso(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def print_rows(rows: list[dict], by: str) -> None:

@@ -99,6 +99,11 @@ def _prices_run(module, parser, args, settings) -> tuple[str, dict[str, Any], li
     return json.dumps(out, ensure_ascii=False), out, []
 
 
+def _usage_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
+    out = module.spend_report(parser, args)
+    return json.dumps(out, ensure_ascii=False), out, []
+
+
 TOOLS: dict[str, dict[str, Any]] = {
     "list_models": {
         "command": "models",
@@ -157,6 +162,19 @@ TOOLS: dict[str, dict[str, Any]] = {
         ),
         "argv": lambda a, temp: _flags(a, model="--model"),
         "run": _prices_run,
+    },
+    "usage": {
+        "command": "usage",
+        "description": "What the calls recorded in the local history cost (USD), per day, model or command, "
+        "with the budget's rest when one is set.",
+        "schema": lambda: _schema(
+            {
+                "since": {"type": "string", "description": "24h, 7d, 30d or YYYY-MM-DD (default 7d)"},
+                "by": {"type": "string", "enum": ["day", "model", "command"], "description": "grouping (default day)"},
+            }
+        ),
+        "argv": lambda a, temp: _flags(a, since="--since", by="--by"),
+        "run": _usage_run,
     },
 }
 
