@@ -54,17 +54,25 @@ def build_request(
         body["seed"] = seed
     if reasoning_effort:
         body["reasoning_effort"] = reasoning_effort
+    add_shared_fields(body, "chat", temperature, top_p, stop, tools, tool_choice, json_schema, stream)
+    return "/chat/completions", body
+
+
+def add_shared_fields(
+    body: dict[str, Any], api: str, temperature, top_p, stop, tools, tool_choice, json_schema, stream
+):
+    """The fields both OpenAI-style APIs spell alike (sampling, stop, stream), and tools and structured output in
+    each API's own shape (llm/tools.py)."""
     if temperature is not None:
         body["temperature"] = temperature
     if top_p is not None:
         body["top_p"] = top_p
     if stop:
         body["stop"] = list(stop)
-    body.update(gt.tool_fields("chat", tools, tool_choice))
-    body.update(gt.format_fields("chat", json_schema))
+    body.update(gt.tool_fields(api, tools, tool_choice))
+    body.update(gt.format_fields(api, json_schema))
     if stream:
         body["stream"] = True
-    return "/chat/completions", body
 
 
 def parse_reply(data: Any, json_schema: tuple[str, dict[str, Any]] | None = None) -> dict[str, Any]:

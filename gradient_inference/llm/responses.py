@@ -9,6 +9,7 @@ from gradient_inference.cli import base as cli
 from gradient_inference.llm import reply as rp
 from gradient_inference.llm import server_tools as st
 from gradient_inference.llm import tools as gt
+from gradient_inference.llm.completions import add_shared_fields
 from gradient_inference.network import api as net
 
 TYPE_CHECKING = False
@@ -57,16 +58,7 @@ def build_request(
         body["max_output_tokens"] = max_tokens
     if reasoning_effort:
         body["reasoning"] = {"effort": reasoning_effort}  # OpenAI's field; the spec has none for Responses
-    if temperature is not None:
-        body["temperature"] = temperature
-    if top_p is not None:
-        body["top_p"] = top_p
-    if stop:
-        body["stop"] = list(stop)
-    body.update(gt.tool_fields("responses", tools, tool_choice))
-    body.update(gt.format_fields("responses", json_schema))
-    if stream:
-        body["stream"] = True
+    add_shared_fields(body, "responses", temperature, top_p, stop, tools, tool_choice, json_schema, stream)
     return "/responses", body
 
 
