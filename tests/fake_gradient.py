@@ -69,6 +69,7 @@ class FakeGradient:
         self.requests: list[dict[str, Any]] = []
         self.stored: dict[str, dict[str, Any]] = {}
         self.ids = itertools.count(1)
+        self.latency = 0.0  # seconds every answer waits first (the tests of concurrency and the bench set it)
         self.lock = threading.Lock()
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., None], str | None, str | None]] = []
         self.add_route("GET", "/v1/models", lambda h, req, m: h.models(req["body"]), model_field=None)
@@ -101,6 +102,7 @@ class FakeGradient:
             self.scripts.clear()
             self.requests.clear()
             self.stored.clear()
+            self.latency = 0.0
 
     def queue(self, path: str, *responses: dict[str, Any]) -> None:
         """Answer the next requests to `path` (e.g. '/v1/chat/completions') with these, in order."""
@@ -271,6 +273,8 @@ def _handler_for(fake: FakeGradient):
 
         def _route(self) -> None:
             request = self._record()
+            if fake.latency:
+                time.sleep(fake.latency)
             path = self.path.split("?")[0]
             script = fake.next_script(path)
             if script is not None:

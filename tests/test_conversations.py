@@ -170,6 +170,27 @@ def test_the_stored_conversation_is_the_whole_exchange(run, data_dir):
     run("chat", "--prompt", "one")
     run("chat", "-c", "--prompt", "two")
     with sqlite3.connect(data_dir / "history.db") as conn:
-        [(messages,)] = conn.execute("SELECT messages FROM conversations").fetchall()
-    assert [m["content"] for m in json.loads(messages)] == ["one", "echo: one", "two", "echo: two"]
+        [(head,)] = conn.execute("SELECT messages FROM conversations").fetchall()
+        turns = [json.loads(t) for (t,) in conn.execute("SELECT messages FROM conversation_turns ORDER BY id")]
+    # each call appends its own turn; nothing is rewritten
+    assert json.loads(head) == [] and [[m["content"] for m in turn] for turn in turns] == [
+        ["one", "echo: one"],
+        ["two", "echo: two"],
+    ]
     assert len(rows(data_dir)) == 2
+
+
+def test_sixteen_parallel_turns_on_one_conversation_are_all_kept(run, server):
+    """Turns are appended, never rewritten: 16 calls with -c at once, then one more -c sends all 17 turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert run("chat", "--prompt", "turn 0").code == 0
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda n: run("chat", "-c", "--prompt", f"turn {n}"), range(1, 17)))
+    assert [r.code for r in results] == [0] * 16
+    assert run("chat", "-c", "--prompt", "last").code == 0
+    sent = [m["content"] for m in server.requests[-1]["body"]["messages"]]
+    prompts = sent[0::2]
+    assert sent[-1] == "last" and len(sent) == 2 * 17 + 1
+    assert sorted(prompts[:-1]) == sorted(f"turn {n}" for n in range(17))
+    assert all(sent[i + 1] == f"echo: {sent[i]}" for i in range(0, 34, 2))  # each turn whole, in one piece

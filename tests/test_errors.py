@@ -29,7 +29,14 @@ def test_401_as_json(run):
 
 def test_missing_key(run, server):
     r = run("models", env={"GRADIENT_API_KEY": None, "MODEL_ACCESS_KEY": None})
-    assert r.code == 1 and "GRADIENT_API_KEY" in r.err and "cloud.digitalocean.com" in r.err
+    # bad input found before sending, like a missing agent key: exit 2
+    assert r.code == 2 and "GRADIENT_API_KEY" in r.err and "cloud.digitalocean.com" in r.err
+    assert server.requests == []
+
+
+def test_a_key_holding_a_newline_is_malformed_not_an_http_error(run, server):
+    r = run("models", env={"GRADIENT_API_KEY": "abc\ndef"})
+    assert r.code == 2 and "malformed key" in r.err and "InvalidHeader" not in r.err
     assert server.requests == []
 
 
@@ -144,7 +151,7 @@ def test_key_never_printed_even_if_the_server_echoes_it(run, server):
 
 def test_plain_http_to_a_remote_host_is_refused(run):
     r = run("models", "--base-url", "http://example.com/v1")
-    assert r.code == 1 and "refusing" in r.err
+    assert r.code == 2 and "refusing" in r.err  # as a plain-http --agent-url or --mcp is
 
 
 def test_non_http_base_url_is_a_usage_error(run):

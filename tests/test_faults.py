@@ -198,7 +198,7 @@ def test_redirect_to_another_host_drops_the_key(run, server):
 
 def test_plain_http_remote_host_refused_before_any_connection(run):
     r = run("chat", "--prompt", "x", "--base-url", "http://10.255.255.1/v1", "--json")
-    assert r.code == 1 and r.err_json()["error"]["type"] == "insecure_base_url"
+    assert r.code == 2 and r.err_json()["error"]["type"] == "insecure_base_url"
 
 
 @pytest.mark.parametrize(

@@ -140,11 +140,9 @@ WRITER = """
 import os, sys
 sys.path.insert(0, sys.argv[1])
 from gradient_inference.commands import chat
-from gradient_inference.history import record
 sys.stdout = open(os.devnull, "w")
 for i in range(25):
-    chat.main(["--prompt", f"call {i}", "--json"])
-    record.finish(None)
+    chat.main(["--prompt", f"call {i}", "--json"])  # each call writes its own row before it returns
 """
 
 
@@ -253,9 +251,11 @@ API_FOR_OTHER_COMMANDS = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from gradient_inference.history import record, store
-record.call("mcp", "/chat/completions", requested_model="m", reply={"model": "m", "content": "hi", "usage": {}},
+from gradient_inference.pipeline import settings
+found = settings.build()
+record.call(found, "mcp", "/chat/completions", requested_model="m", reply={"model": "m", "content": "hi", "usage": {}},
             cost={"usd": 0.5, "source": "test", "price_model": "m"}, wall_ms=3.0)
-print(store.mode(), store.db_path(), round(store.spend(time.time() - 3600), 6), round(store.spend(time.time() + 60), 6))
+print(found.history, store.db_path(), round(store.spend(time.time() - 3600), 6), round(store.spend(time.time() + 60), 6))
 """
 
 

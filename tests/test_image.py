@@ -27,8 +27,8 @@ import pytest
 from fake_gradient import PNG_1PX
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from gradient_inference.commands import image as gradient_image  # noqa: E402
 from gradient_inference.files import output as gradient_files  # noqa: E402
+from gradient_inference.pipeline import image as gradient_image  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("spec_check")  # every request body sent here must meet the spec
 

@@ -231,11 +231,13 @@ def test_embed_returns_vectors_in_structured_content(mcp_server, files_host):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        ({"prompt": "hi", "max_tokens": 0}, "gradient-chat: error: argument --max-tokens: must be 1 or more"),
-        ({"prompt": "hi", "temperature": 3}, "gradient-chat: error: argument --temperature: must be between 0 and 2"),
+        ({"prompt": "hi", "max_tokens": 0}, "chat: invalid arguments: max_tokens: 0 is less than the minimum of 1"),
+        ({"prompt": "hi", "temperature": 3}, "chat: invalid arguments: temperature: 3 is greater than the maximum"),
         ({"prompt": "hi", "nonsense": 1}, "chat: invalid arguments: Additional properties are not allowed"),
         ({}, "chat: invalid arguments: 'prompt' is a required property"),
-        ({"prompt": "hi", "api": "nope"}, "gradient-chat: error: argument --api: invalid choice: 'nope'"),
+        ({"prompt": "hi", "api": "nope"}, "chat: invalid arguments: api: 'nope' is not one of"),
+        ({"prompt": "hi", "api": "messages", "web_search": True}, "gradient-chat: error: --web-search: server-side"),
+        ({"prompt": "hi", "mcp": ["docs=http://example.com/mcp"]}, "gradient-chat: error: --mcp docs: the URL must"),
     ],
 )
 def test_a_bad_argument_is_a_tool_error_with_the_commands_message(mcp_server, server, arguments, message):
@@ -284,6 +286,54 @@ def test_ten_calls_run_at_once_and_a_slow_chat_does_not_hold_up_get_prices(mcp_s
     assert all(not wire(r).get("isError") for r in results)
     assert took < 3.0, f"ten 1 s calls took {took:.2f} s: not concurrent"
     assert prices_took < 0.8, f"get_prices waited {prices_took:.2f} s behind slow chats"
+
+
+def test_overlapping_calls_each_keep_their_own_command_and_conversation(mcp_server, server, files_host):
+    """While a slow chat is in flight: an embed, a model list and an image are recorded under their own commands, a
+    conversation whose reply is back continues at once, and a reply that fails after HTTP 200 is a failed row
+    that keeps its (billed) tokens and cost."""
+    import sqlite3
+
+    first = mcp_server.call("chat", {"prompt": "remember 7"})
+    conversation = first["structuredContent"]["conversation_id"]
+    server.latency = 0.0
+    slow = {"stall": 1.5, "json": {"id": "s", "object": "chat.completion", "model": "openai-gpt-oss-120b",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}  # fmt: skip
+    bad_json = {"json": {**slow["json"], "id": "b", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "not json"}, "finish_reason": "stop"}]}}  # fmt: skip
+    server.queue("/v1/chat/completions", slow)
+
+    async def overlap():
+        in_flight = asyncio.ensure_future(mcp_server.session.call_tool("chat", {"prompt": "slow one"}))
+        await asyncio.sleep(0.3)
+        others = await asyncio.gather(
+            mcp_server.session.call_tool("embed", {"texts": ["a"]}),
+            mcp_server.session.call_tool("list_models", {}),
+            mcp_server.session.call_tool("generate_image", {"prompt": "a dot"}),
+            mcp_server.session.call_tool("chat", {"prompt": "and?", "conversation_id": conversation}),
+        )
+        server.queue("/v1/chat/completions", bad_json)
+        failed = await mcp_server.session.call_tool("chat", {"prompt": "as json", "json_schema": {"type": "object"}})
+        return [wire(r) for r in others], wire(failed), wire(await in_flight)
+
+    others, failed, slow_result = mcp_server.run(overlap())
+    assert all(not r.get("isError") for r in [*others, slow_result]), others
+    assert others[3]["structuredContent"]["conversation_id"] == conversation
+    assert failed["isError"] and "not valid JSON" in failed["content"][0]["text"]
+    with sqlite3.connect(mcp_server.data_dir / "history.db") as db:
+        db.row_factory = sqlite3.Row
+        found = [dict(r) for r in db.execute("SELECT * FROM calls ORDER BY id DESC LIMIT 6")]
+    by_prompt = {r["prompt"]: r for r in found if r["prompt"]}
+    assert by_prompt["slow one"]["command"] == "chat" and by_prompt["and?"]["command"] == "chat"
+    assert by_prompt["and?"]["conversation_id"] == conversation
+    assert {r["endpoint"]: r["command"] for r in found if r["endpoint"] != "/chat/completions"} == {
+        "/embeddings": "embed",
+        "/models": "models",
+        "/images/generations": "image",
+    }
+    bad = by_prompt["as json"]
+    assert (bad["ok"], bad["error_type"], bad["input_tokens"]) == (0, "invalid_json_output", 3) and bad["cost_usd"]
 
 
 def test_the_key_never_appears_in_the_log_or_the_history(mcp_server):

@@ -15,8 +15,8 @@ from conftest import HELP_MODULES, ROOT
 
 sys.path.insert(0, str(ROOT))
 from gradient_inference.cli import base as cli  # noqa: E402
-from gradient_inference.commands import pricing as gp  # noqa: E402
 from gradient_inference.prices import docs_page as pricepage  # noqa: E402
+from gradient_inference.prices import lookup as gp  # noqa: E402
 from gradient_inference.prices import table as gprices  # noqa: E402
 
 
@@ -366,9 +366,8 @@ def test_offline_uses_cache_then_snapshot_without_network(run, server, cache_dir
 def test_all_sources_failing_is_exit_1(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(gprices, "read_snapshot", lambda: None)
     monkeypatch.setenv("GRADIENT_CACHE_DIR", str(tmp_path))
-    args = gp.build_parser().parse_args(["--offline"])
     with pytest.raises(cli.CliError) as err:
-        gp.load_prices(args)
+        gp.load_prices(gp.PriceQuery(offline=True), warn=print)
     assert "snapshot is missing" in err.value.message
 
 
@@ -416,6 +415,7 @@ def test_cached_lookup_imports_little_beyond_argparse_and_json(cache_dir, import
                 "gradient_inference.commands.pricing",
                 "gradient_inference.prices",
                 "gradient_inference.prices.table",
+                "gradient_inference.prices.lookup",
                 "importlib",
                 "importlib.machinery",
                 "datetime",

@@ -117,6 +117,43 @@ def test_a_malformed_budget_is_exit_2_before_sending(run, server, text):
     assert r.code == 2 and server.requests == []
 
 
+# Every command that calls the API, on paths that send no POST (reads, dry runs) as well as paid calls.
+BUDGET_COMMANDS = [
+    ("models",),
+    ("models", "--dry-run"),
+    ("chat", "--prompt", "hi", "--dry-run"),
+    ("embed", "hi"),
+    ("image", "--prompt", "a cat", "--dry-run"),
+    ("audio", "--text", "hello", "--dry-run"),
+    ("batch", "list"),
+    ("batch", "submit", "prompts.jsonl"),  # it used to write its manifest first
+    ("batch", "run", "prompts.jsonl"),
+    ("batch", "status", "00000000-0000-4000-8000-000000000000"),
+    ("usage",),
+]
+
+
+@pytest.mark.parametrize("where", ["flag", "env"])
+@pytest.mark.parametrize("argv", BUDGET_COMMANDS, ids=lambda a: "-".join(a[:2]))
+def test_a_malformed_budget_is_exit_2_on_every_command_nothing_sent_or_written(run, server, tmp_path, argv, where):
+    flag = ["--budget", "junk"] if where == "flag" else []
+    if argv[0] == "batch":  # the flag belongs to the subcommand
+        args = [argv[0], argv[1], *flag, *argv[2:]]
+    else:
+        args = [*argv, *flag]
+    (tmp_path / "prompts.jsonl").write_text('{"id": "1", "prompt": "hi"}\n')
+    before = set(os.listdir(tmp_path))
+    r = run(*args, "--json", env={"GRADIENT_BUDGET": "junk"} if where == "env" else None)
+    assert r.code == 2 and "budget" in r.err_json()["error"]["message"], r.err
+    assert r.out == "" and server.requests == [] and set(os.listdir(tmp_path)) == before
+
+
+def test_a_budget_refuses_a_call_it_cannot_price_before_sending(run, server):
+    r = run("chat", "--prompt", "hi", "--model", "llama3.3-70b-no-price", "--budget", "5/day", "--json")
+    assert r.code == 2 and r.err_json()["error"]["type"] == "unknown_price" and server.requests == []
+    assert "llama3.3-70b-no-price" in r.err_json()["error"]["message"]
+
+
 def test_a_budget_with_history_off_is_exit_2(run, server):
     r = run("chat", "--prompt", "hi", env={"GRADIENT_BUDGET": "5/day", "GRADIENT_HISTORY": "off"})
     assert r.code == 2 and "history" in r.err and server.requests == []
@@ -131,7 +168,9 @@ def test_a_budget_stops_the_next_call_and_sends_nothing(run, server, data_dir):
     second = run("chat", "--prompt", "hi", "--json", env={"GRADIENT_BUDGET": "1/day"})
     assert second.code == 1 and len(server.requests) == 1
     error = second.err_json()["error"]
-    assert error["type"] == "budget_exceeded" and "$1/day" in error["message"] and "1.0000 spent" in error["message"]
+    assert (
+        error["type"] == "budget_exceeded" and "$1/day" in error["message"] and "$1.00000235 spent" in error["message"]
+    )
     assert run("chat", "--prompt", "hi", "--budget", "2/day").code == 0  # a higher budget lets it through
     assert run("embed", "hi", "--budget", "1/day").code == 1  # every API command checks
     assert len(history_rows(data_dir)) == 3

@@ -197,7 +197,7 @@ def upload_name(path: str, index: int, count: int) -> str:
     return name if len(name) >= 7 else "batch-" + name
 
 
-def submit(args, parser, source: IO[bytes], defaults: dict, info: dict, manifest_path: str) -> dict | None:
+def submit(args, call, source: IO[bytes], defaults: dict, info: dict, manifest_path: str) -> dict | None:
     """Upload and create every shard without a batch, saving the manifest after each step; returns it
     (None with --dry-run). A shard that fails stops here: exit 1, what succeeded is kept."""
     import tempfile
@@ -215,14 +215,14 @@ def submit(args, parser, source: IO[bytes], defaults: dict, info: dict, manifest
         todo = [s for s in shards if not s["batch_id"]]
         if args.dry_run:
             name = upload_name(args.input, todo[0]["index"] if todo else 1, len(shards))
-            print(net.curl_command("POST", net.base_url(args, parser) + "/batches/files", {"file_name": name}))
+            print(net.curl_command("POST", call.settings.base_url + "/batches/files", {"file_name": name}))
             return None
         save(manifest_path, manifest)
         session = net.open_session(args.max_retries)
         for shard in todo:
             staged = os.path.join(stage, f"shard-{shard['index']}.jsonl")
             try:
-                submit_shard(args, parser, session, manifest, manifest_path, shard, staged, provider, endpoint)
+                submit_shard(args, call, session, manifest, manifest_path, shard, staged, provider, endpoint)
             except CliError as err:
                 made = sum(1 for s in shards if s["batch_id"])
                 err.message = (
@@ -238,24 +238,24 @@ def submit(args, parser, source: IO[bytes], defaults: dict, info: dict, manifest
     return manifest
 
 
-def submit_shard(args, parser, session, manifest, path, shard, staged, provider, endpoint) -> None:
+def submit_shard(args, call, session, manifest, path, shard, staged, provider, endpoint) -> None:
     """Upload (unless a file id is recorded), then create with the shard's own request_id."""
     if not shard["file_id"]:
         shard["file_id"] = api.upload(
-            args, parser, session, staged, upload_name(args.input, shard["index"], len(manifest["shards"]))
+            args, call, session, staged, upload_name(args.input, shard["index"], len(manifest["shards"]))
         )
         save(path, manifest)
     try:
-        batch = api.create(args, parser, session, shard["file_id"], provider, endpoint, shard["request_id"])
+        batch = api.create(args, call, session, shard["file_id"], provider, endpoint, shard["request_id"])
     except CliError as err:
         if err.status not in (400, 404):  # a recorded upload that is gone: upload again, same request_id
             raise
         cli.note(f"shard {shard['index']}: the recorded upload was refused ({err.message}); uploading it again")
         shard["file_id"] = api.upload(
-            args, parser, session, staged, upload_name(args.input, shard["index"], len(manifest["shards"]))
+            args, call, session, staged, upload_name(args.input, shard["index"], len(manifest["shards"]))
         )
         save(path, manifest)
-        batch = api.create(args, parser, session, shard["file_id"], provider, endpoint, shard["request_id"])
+        batch = api.create(args, call, session, shard["file_id"], provider, endpoint, shard["request_id"])
     from gradient_inference.network import api as net
 
     shard["batch_id"] = net.require(batch, "batch_id")

@@ -102,11 +102,11 @@ def anthropic_params(job: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def upload(args, parser, session, path: str, file_name: str) -> str:
+def upload(args, call, session, path: str, file_name: str) -> str:
     """Create a file intent and PUT the bytes to its presigned URL, never with the key; returns file_id.
     An expired or rejected URL (403) gets one fresh intent."""
     for attempt in range(2):
-        resp = net.api_request(args, parser, "POST", "/batches/files", {"file_name": file_name}, session=session)
+        resp = net.api_request(call, "POST", "/batches/files", {"file_name": file_name}, session=session)
         intent = net.read_json(resp)
         file_id, url = net.require(intent, "file_id"), net.require(intent, "upload_url")
         status = put_file(url, path, args.timeout)
@@ -142,18 +142,18 @@ def put_file(url: str, path: str, timeout: float) -> int:
     return resp.status_code
 
 
-def create(args, parser, session, file_id: str, provider: str, endpoint: str | None, request_id: str) -> dict:
+def create(args, call, session, file_id: str, provider: str, endpoint: str | None, request_id: str) -> dict:
     """POST /v1/batches with the job's request_id: a retried create (session retries, or a rerun after a
     crash) sends the same one, which DigitalOcean answers with the existing job instead of a second one."""
     body: dict[str, Any] = {"file_id": file_id, "provider": provider, "completion_window": "24h"}
     if endpoint:
         body["endpoint"] = endpoint  # anthropic must not send it
     body["request_id"] = request_id
-    return net.read_json(net.api_request(args, parser, "POST", "/batches", body, session=session))
+    return net.read_json(net.api_request(call, "POST", "/batches", body, session=session))
 
 
-def get(args, parser, session, path: str, method: str = "GET") -> Any:
-    return net.read_json(net.api_request(args, parser, method, path, session=session))
+def get(args, call, session, path: str, method: str = "GET") -> Any:
+    return net.read_json(net.api_request(call, method, path, session=session))
 
 
 def progress_text(batch: dict[str, Any]) -> str:
@@ -164,14 +164,14 @@ def progress_text(batch: dict[str, Any]) -> str:
     )
 
 
-def wait(args, parser, session, batch_id: str) -> dict[str, Any]:
+def wait(args, call, session, batch_id: str) -> dict[str, Any]:
     """Poll until a terminal status, backing off from 1 s to 60 s, showing request_counts on stderr
     (not with --json, where stderr carries only an error)."""
     import time
 
     delay, shown = 1.0, ""
     while True:
-        batch = get(args, parser, session, f"/batches/{batch_id}")
+        batch = get(args, call, session, f"/batches/{batch_id}")
         text = progress_text(batch)
         if text != shown and not args.json:
             cli.note(text)
@@ -182,16 +182,16 @@ def wait(args, parser, session, batch_id: str) -> dict[str, Any]:
         delay = min(60.0, delay * 2)
 
 
-def result_urls(args, parser, session, batch_id: str) -> dict[str, Any]:
+def result_urls(args, call, session, batch_id: str) -> dict[str, Any]:
     """The results' download URLs, or exit 1 saying they are not ready (with the status)."""
     try:
-        links = get(args, parser, session, f"/batches/{batch_id}/results")
+        links = get(args, call, session, f"/batches/{batch_id}/results")
     except CliError as err:
         if err.status != 412:
             raise
         links = {"result_available": False}
     if not links.get("result_available"):
-        batch = get(args, parser, session, f"/batches/{batch_id}")
+        batch = get(args, call, session, f"/batches/{batch_id}")
         status = batch.get("status")
         if status in TERMINAL and status != "completed":  # waiting will not help; a completed one may lag
             errors = [e.get("message") for e in batch.get("errors") or [] if isinstance(e, dict)]
@@ -274,12 +274,12 @@ def list_path(limit: int, status: str | None, after: str | None) -> str:
     return "/batches?" + urlencode({k: v for k, v in query.items() if v is not None})
 
 
-def list_all(args, parser, session, limit: int, status: str | None) -> list[dict[str, Any]]:
+def list_all(args, call, session, limit: int, status: str | None) -> list[dict[str, Any]]:
     """GET /v1/batches page after page (`after` = the previous page's last_id) while has_more, up to `limit`."""
     batches: list[dict[str, Any]] = []
     after = None
     while len(batches) < limit:  # each round adds at least one batch or stops, so this ends
-        page = get(args, parser, session, list_path(limit - len(batches), status, after))
+        page = get(args, call, session, list_path(limit - len(batches), status, after))
         data = net.require(page, "data")
         batches.extend(data[: limit - len(batches)])
         after = page.get("last_id") or (data[-1].get("batch_id") if data else None)

@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def refresh(args, parser, session, manifest: dict, path: str, shard: dict) -> dict | None:
+def refresh(args, call, session, manifest: dict, path: str, shard: dict) -> dict | None:
     """GET the shard's batch and record its status; None for a shard with no batch yet."""
     if not shard.get("batch_id"):
         return None
-    batch = api.get(args, parser, session, f"/batches/{shard['batch_id']}")
+    batch = api.get(args, call, session, f"/batches/{shard['batch_id']}")
     shard.update(status=batch.get("status"), request_counts=batch.get("request_counts"))
     return batch
 
@@ -43,29 +43,29 @@ def finished(shard: dict) -> bool:
     return shard.get("status") in api.TERMINAL
 
 
-def status(args, parser, session, manifest: dict, path: str) -> dict[str, Any]:
-    batches = [refresh(args, parser, session, manifest, path, s) for s in manifest["shards"]]
+def status(args, call, session, manifest: dict, path: str) -> dict[str, Any]:
+    batches = [refresh(args, call, session, manifest, path, s) for s in manifest["shards"]]
     manifests.save(path, manifest)
     shards = manifest["shards"]
     done = sum(finished(s) for s in shards)
     return {"job": path, "batches": batches, "finished": done, "shards": len(shards), "total": totals(shards)}
 
 
-def cancel(args, parser, session, manifest: dict, path: str) -> list[dict]:
+def cancel(args, call, session, manifest: dict, path: str) -> list[dict]:
     """Cancel every shard not yet finished (a 409, already finished, is not an error here)."""
     out = []
     for shard in manifest["shards"]:
-        batch = refresh(args, parser, session, manifest, path, shard)
+        batch = refresh(args, call, session, manifest, path, shard)
         if batch is None or finished(shard):
             out.append(batch)
             continue
         try:
-            batch = api.get(args, parser, session, f"/batches/{shard['batch_id']}/cancel", "POST")
+            batch = api.get(args, call, session, f"/batches/{shard['batch_id']}/cancel", "POST")
         except CliError as err:
             if err.status != 409:
                 manifests.save(path, manifest)
                 raise
-            batch = refresh(args, parser, session, manifest, path, shard)
+            batch = refresh(args, call, session, manifest, path, shard)
         shard.update(status=batch.get("status"), request_counts=batch.get("request_counts"))
         out.append(batch)
     manifests.save(path, manifest)
@@ -82,9 +82,9 @@ class Merge:
         self.ok = self.failed = self.skipped = 0
         self.spent: list[float] = []
 
-    def batch(self, args, parser, session, bid: str) -> list[str]:
+    def batch(self, args, call, session, bid: str) -> list[str]:
         """Append one batch's result lines; returns the ids its files held."""
-        links = api.result_urls(args, parser, session, bid)
+        links = api.result_urls(args, call, session, bid)
         seen, spent, bases, tokens = [], [], set(), [0, 0]
         for key, what in (("output_file_url", "output file"), ("error_file_url", "error file")):
             for raw in api.file_lines(links[key], what, args.timeout) if links.get(key) else ():
@@ -113,7 +113,7 @@ class Merge:
         from gradient_inference.spend import report
 
         basis = "batch" if bases == {"batch"} else "serverless"  # a mix is labelled by its dearer part
-        report.record_batch_spend(args, bid, round(sum(spent), 8) if spent else None, tuple(tokens), basis)
+        report.record_batch_spend(call.settings, bid, round(sum(spent), 8) if spent else None, tuple(tokens), basis)
         return seen
 
     def close(self) -> None:
@@ -127,7 +127,7 @@ class Merge:
         return out
 
 
-def download_finished(args, parser, session, manifest: dict, path: str, merge: Merge, fresh: bool = True) -> list[str]:
+def download_finished(args, call, session, manifest: dict, path: str, merge: Merge, fresh: bool = True) -> list[str]:
     """Fetch every finished shard not yet downloaded to OUT (`fresh`: asking first how the others are);
     returns the problems, one per shard left for a later run."""
     target = os.path.abspath(merge.output)
@@ -136,12 +136,12 @@ def download_finished(args, parser, session, manifest: dict, path: str, merge: M
         if target in (shard.get("downloaded") or []) and os.path.exists(merge.output):
             continue
         if fresh and not finished(shard):
-            refresh(args, parser, session, manifest, path, shard)
+            refresh(args, call, session, manifest, path, shard)
         if not shard.get("batch_id") or not finished(shard):
             problems.append(f"shard {shard['index']} not finished ({shard.get('status') or 'not submitted'})")
             continue
         try:
-            seen = merge.batch(args, parser, session, shard["batch_id"])
+            seen = merge.batch(args, call, session, shard["batch_id"])
         except CliError as err:
             if err.kind == "no_results":  # ended failed/expired/cancelled before any result: nothing will come
                 shard["downloaded"] = [*(shard.get("downloaded") or []), target]
@@ -155,7 +155,7 @@ def download_finished(args, parser, session, manifest: dict, path: str, merge: M
     return problems
 
 
-def wait(args, parser, session, manifest: dict, path: str, merge: Merge) -> list[str]:
+def wait(args, call, session, manifest: dict, path: str, merge: Merge) -> list[str]:
     """Poll every shard until all have ended (1 s, 2 s ... 60 s apart), downloading each as it ends;
     one progress bar over the job's request counts (a line on stderr when it changes, off a terminal)."""
     import time
@@ -171,7 +171,7 @@ def wait(args, parser, session, manifest: dict, path: str, merge: Merge) -> list
             last = None
             for shard in shards:
                 if not finished(shard):
-                    last = refresh(args, parser, session, manifest, path, shard)
+                    last = refresh(args, call, session, manifest, path, shard)
             manifests.save(path, manifest)
             counts = totals(shards)
             if bar is not None:
@@ -184,21 +184,21 @@ def wait(args, parser, session, manifest: dict, path: str, merge: Merge) -> list
                     shown = text
             if all(finished(s) for s in shards):
                 break
-            download_finished_quietly(args, parser, session, manifest, path, merge)
+            download_finished_quietly(args, call, session, manifest, path, merge)
             time.sleep(delay)
             delay = min(60.0, delay * 2)
     finally:
         if bar is not None:
             bar.close()
-    return download_finished(args, parser, session, manifest, path, merge, fresh=False)
+    return download_finished(args, call, session, manifest, path, merge, fresh=False)
 
 
-def download_finished_quietly(args, parser, session, manifest, path, merge) -> None:
+def download_finished_quietly(args, call, session, manifest, path, merge) -> None:
     """While waiting: fetch the shards that have ended; what is left (or fails) is fetched at the end."""
     if any(
         finished(s) and os.path.abspath(merge.output) not in (s.get("downloaded") or []) for s in manifest["shards"]
     ):
-        download_finished(args, parser, session, manifest, path, merge, fresh=False)
+        download_finished(args, call, session, manifest, path, merge, fresh=False)
 
 
 def job_progress(shards: list[dict], counts: dict[str, int], last: dict | None) -> str:

@@ -13,39 +13,32 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs a few ms per start
     from typing import Any, Callable, NoReturn
 
+
 DEFAULT_BASE_URL = "https://inference.do-ai.run/v1"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _state: dict[str, Any] = {"json": False, "verbose": False, "prog": "gradient"}
 
 
-class CliError(Exception):
-    """A failure to report as one line (or one JSON object) on stderr."""
-
-    def __init__(
-        self,
-        message: str,
-        kind: str = "error",
-        status: int | None = None,
-        request_id: str | None = None,
-        exit_code: int = EXIT_FAIL,
-        attempts: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message, self.kind, self.status = message, kind, status
-        self.request_id, self.exit_code, self.attempts = request_id, exit_code, attempts
-
-
 # ---------------------------------------------------------------- output
 
 
+_SECRETS: set[str] = set()  # keys given in code (Client(api_key=...)): redacted like the environment's
+
+
+def add_secret(key: str) -> None:
+    _SECRETS.add(key) if len(key) >= 4 else None
+
+
 def redact(text: str) -> str:
-    """Remove the API key from anything we print, even if a server echoes it back."""
+    """Remove every key from anything we print or record, even if a server echoes it back."""
     mcp_tokens = [name for name in os.environ if name.startswith("GRADIENT_MCP_TOKEN_")]
     for name in ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY", "GRADIENT_AGENT_KEY", *mcp_tokens):
         key = os.environ.get(name, "")
         if len(key) >= 4:
             text = text.replace(key, "***")
+    for key in _SECRETS:
+        text = text.replace(key, "***")
     return text
 
 
@@ -71,19 +64,12 @@ def debug(message: str) -> None:
         print(redact(f"[debug] {message}"), file=sys.stderr, flush=True)
 
 
-def report_error(err: CliError) -> None:
-    message = " ".join(err.message.split())  # always exactly one line
-    if _state["json"]:
-        import json
+def __getattr__(name: str) -> Any:  # cli.CliError and cli.UsageError, loaded on first use: --help needs neither
+    if name in ("CliError", "UsageError"):
+        from gradient_inference import errors
 
-        body = {"type": err.kind, "message": message, "status": err.status, "request_id": err.request_id}
-        if err.attempts is not None:
-            body["attempts"] = err.attempts
-        sys.stderr.write(redact(json.dumps({"error": body})) + "\n")
-        return
-    from gradient_inference.cli.errors import error_line
-
-    print(redact(error_line(err, _state["prog"])), file=sys.stderr)
+        return getattr(errors, name)
+    raise AttributeError(name)
 
 
 def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:
@@ -91,21 +77,24 @@ def run(main: Callable[[list[str] | None], int | None]) -> NoReturn:
     failure = None
     try:
         code = main(None) or EXIT_OK
-    except CliError as err:
-        failure, code = err, err.exit_code
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (e.g. `| head`): silence the final flush too
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_OK
-    except Exception as exc:  # last resort: the contract says never a traceback
-        if _state["verbose"]:
-            __import__("traceback").print_exc()
-        failure, code = CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"), EXIT_FAIL
-    if "gradient_inference.history.record" in sys.modules:  # loaded once a request was sent: write its calls
-        sys.modules["gradient_inference.history.record"].finish(failure, code == EXIT_INTERRUPTED)
+    except Exception as exc:
+        from gradient_inference.errors import CliError  # here, not at the top: --help never loads it
+
+        if isinstance(exc, CliError):
+            failure, code = exc, exc.exit_code
+        else:  # last resort: the contract says never a traceback
+            if _state["verbose"]:
+                __import__("traceback").print_exc()
+            failure, code = CliError(f"unexpected {type(exc).__name__}: {exc}", kind="internal_error"), EXIT_FAIL
     if failure:
-        report_error(failure)
+        from gradient_inference.cli.errors import report
+
+        report(failure, _state["prog"], _state["json"], redact)
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
@@ -175,9 +164,15 @@ def new_parser(prog: str, description: str, api: bool = True) -> ArgumentParser:
 
 
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The flags; for a command that calls the API also args.settings, the pipeline's Settings, so that a bad
+    budget, history mode or base URL is a usage error (exit 2) before anything else happens."""
     args = parser.parse_args(argv)
     _state["json"] = args.json
     _state["verbose"] = args.verbose or os.environ.get("GRADIENT_LOG", "").lower() == "debug"
+    if hasattr(args, "base_url") or hasattr(args, "budget"):
+        from gradient_inference.cli.settings import settings
+
+        args.settings = settings(args, _state["prog"], note)
     return args
 
 

@@ -53,14 +53,34 @@ def read_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tupl
     from gradient_inference.files.input import read_text
 
     if mode == "audio":
-        text = read_text(parser, args.prompt, None, ("--prompt", "--text-file"), "text")
+        text = read_text(args.prompt, None, ("--prompt", "--text-file"), "text")
     else:
-        text = read_text(parser, args.text, args.text_file, ("--text", "--text-file"), "text")
+        text = read_text(args.text, args.text_file, ("--text", "--text-file"), "text")
     if mode == "speech" and args.seconds is not None:
         parser.error("--seconds goes with --prompt (text-to-audio)")
     if mode == "audio" and args.voice is not None:
         parser.error("--voice goes with --text (text-to-speech)")
     return mode, text.strip()
+
+
+def fetch_audio(job: dict) -> tuple[bytes, str]:
+    """(the job's first audio file, its format), checked to be audio."""
+    from gradient_inference.media import async_invoke as jobs
+    from gradient_inference.media import formats as media
+    from gradient_inference.network.download import download_file
+
+    found = jobs.output_files(job, jobs.AUDIO_KEYS)
+    if len(found) > 1:
+        cli.note(f"the job returned {len(found)} audio files; saving the first")
+    blob, _ = download_file(found[0]["url"], "audio", job["_timeout"], MAX_AUDIO_BYTES, AUDIO_MEDIA)
+    fmt = media.audio_format(blob)
+    if fmt is None:
+        raise cli.CliError(
+            "the downloaded file is not audio (not MP3, WAV, OGG, FLAC, M4A or WebM); nothing written",
+            kind="not_audio",
+            request_id=job["request_id"],
+        )
+    return blob, fmt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,26 +105,25 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     if args.output is not None:
-        files.check_output_arg(parser, args.output)
+        files.check_output_arg(args.output)
         if not args.dry_run:
             files.check_targets([args.output], args.force)
 
-    job = jobs.run_job(args, parser, model, fields)
-    if job is None:  # --dry-run
-        return 0
-    from gradient_inference.network.download import download_file
+    from gradient_inference.pipeline.call import Call
 
-    found = jobs.output_files(job, jobs.AUDIO_KEYS)
-    if len(found) > 1:
-        cli.note(f"the job returned {len(found)} audio files; saving the first")
-    blob, _ = download_file(found[0]["url"], "audio", args.timeout, MAX_AUDIO_BYTES, AUDIO_MEDIA)
-    fmt = media.audio_format(blob)
-    if fmt is None:
-        raise cli.CliError(
-            "the downloaded file is not audio (not MP3, WAV, OGG, FLAC, M4A or WebM); nothing written",
-            kind="not_audio",
-            request_id=job["request_id"],
-        )
+    with Call(args.settings) as call:  # the job's history row, with its cost, written when the block ends
+        job = jobs.run_job(call, model, fields, args.max_wait)
+        if job is None:  # --dry-run
+            return 0
+        job["_timeout"] = args.timeout
+        blob, fmt = fetch_audio(job)
+        from gradient_inference.history import record
+        from gradient_inference.prices import table as prices
+
+        model_id = job.get("model_id") if isinstance(job.get("model_id"), str) else model
+        units = {"audio": 1, "second": fields.get("seconds_total"), "thousand_characters": len(text) / 1000}
+        cost, why = prices.media_cost(model_id, units, None, args.settings.cache_dir)
+        record.update(job.pop("_submit", None), reply={"model": model_id}, cost=cost)
     content_type, extension = media.AUDIO_FORMATS[fmt]
     if args.output is not None:
         path = args.output
@@ -115,15 +134,6 @@ def main(argv: list[str] | None = None) -> int:
         [path] = files.default_paths(text, [extension], False, args.force, fallback=mode)
     files.check_targets([path], args.force)
     files.write_all([path], [blob], args.force)
-
-    from gradient_inference.prices import table as prices
-
-    model_id = job.get("model_id") if isinstance(job.get("model_id"), str) else model
-    units = {"audio": 1, "second": fields.get("seconds_total"), "thousand_characters": len(text) / 1000}
-    cost, why = prices.media_cost(model_id, units)
-    from gradient_inference.history import record
-
-    record.update(job.pop("_submit", None), reply={"model": model_id}, cost=cost)
     if args.json:
         cli.print_json(
             {

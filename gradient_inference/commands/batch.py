@@ -102,28 +102,30 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse(parser, argv)
     commands = {"run": cmd_run, "submit": cmd_submit, "status": cmd_status, "cancel": cmd_cancel}
     commands.update({"results": cmd_results, "list": cmd_list})
-    return commands[args.command](args.parser, args)
+    from gradient_inference.pipeline.call import Call
+
+    with Call(args.settings) as call:  # the history rows of every request the subcommand sends
+        return commands[args.command](args.parser, args, call)
 
 
 # ---------------------------------------------------------------- run
 
 
-def cmd_run(parser, args) -> int:
+def cmd_run(parser, args, call) -> int:
     if args.input == "-" and not args.output:
         parser.error("--output is required when INPUT is '-' (stdin)")
     from gradient_inference.batch import lines as jl
     from gradient_inference.files import output as files
 
     output = args.output or jl.default_output(args.input)
-    files.check_output_arg(parser, output)
+    files.check_output_arg(output)
     if not args.dry_run:
         files.lock_output(output)  # two runs on one output would send every line twice
     source = jl.open_input(args.input)
     from gradient_inference.llm import server_tools
 
     defaults = line_defaults(args)
-    defaults["tools"] = server_tools.tools_from_args(parser, args, defaults["api"])
-    web_search = server_tools.asks_web_search(defaults["tools"])
+    defaults["tools"] = server_tools.tools_from_args(args, defaults["api"], dry_run=args.dry_run)
     done = jl.done_hashes(output)  # the startup cost of every rerun: one cheap pass over OUT, then the input
     info = jl.scan(source, defaults, done)
     costs = cost_book(args.cache_dir)
@@ -135,17 +137,21 @@ def cmd_run(parser, args) -> int:
 
     from gradient_inference.network import api as net
 
-    base = net.base_url(args, parser)
+    base = args.settings.base_url
     if args.dry_run:
         first = next(todo, None)
         print(net.curl_command("POST", base + first["path"], first["body"]) if first else "# nothing left to send")
         return 0
-    headers = {"Authorization": f"Bearer {net.api_key(base)}", "Accept": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {net.api_key(base, given=args.settings.api_key)}",
+        "Accept": "application/json",
+    }
     from gradient_inference.batch import runner as runner
     from gradient_inference.llm import apis
+    from gradient_inference.pipeline.chat import reply_cost
     from gradient_inference.spend import budget
 
-    cap, window = args.max_cost, budget.check(args)  # at or past a budget: exit 1 before sending
+    cap, window = args.max_cost, budget.check(call)  # at or past a budget: exit 1 before sending
     if window is not None:  # the budget's rest bounds this run as --max-cost does
         cap = window["left"] if cap is None else min(cap, window["left"])
     session = net.open_session(args.max_retries, pool_size=args.concurrency, retry_429=False)
@@ -156,7 +162,7 @@ def cmd_run(parser, args) -> int:
     spent: list[float] = []
     from gradient_inference.history import record
 
-    history = record.Batcher(args)  # one row per line, written 200 rows (or 1 s) at a time
+    history = record.Batcher(args.settings)  # one row per line, written 200 rows (or 1 s) at a time
 
     def work(job: dict) -> tuple[dict, float | None]:
         seen: dict = {}
@@ -169,15 +175,10 @@ def cmd_run(parser, args) -> int:
             history.add("batch", job["path"], error=err, wall_ms=(time.monotonic() - began) * 1000, **row)
             return jl.error_line(job["id"], err), None
         reply["model"] = reply["model"] or job["model"]
-        router = job["model"].startswith("router:")  # billed as the model that served, which the reply names
-        if router:
+        if job["model"].startswith("router:"):
             reply["requested_model"], reply["route"] = job["model"], seen.get("x-model-router-selected-route")
-        cost = costs.cost(reply["model"], reply["usage"]) or (
-            None if router else costs.cost(job["model"], reply["usage"])
-        )
-        cost = server_tools.with_tool_fees(
-            cost, reply, web_search or server_tools.asks_web_search(job["body"].get("tools"))
-        )
+        tools = job["body"].get("tools") or defaults["tools"]
+        cost = reply_cost(args.settings, reply, job["model"], None, tools, price=costs.cost)  # chat's own rule
         history.add("batch", job["path"], reply=reply, cost=cost, wall_ms=(time.monotonic() - began) * 1000, **row)
         return jl.ok_line(job["id"], reply, cost), cost["usd"] if cost else None
 
@@ -215,18 +216,18 @@ def cmd_run(parser, args) -> int:
 # ---------------------------------------------------------------- submit, status, results, cancel, list
 
 
-def cmd_submit(parser, args) -> int:
+def cmd_submit(parser, args, call) -> int:
     from gradient_inference.batch import job
     from gradient_inference.batch import lines as jl
     from gradient_inference.files import output as files
 
     if args.output:
-        files.check_output_arg(parser, args.output)
+        files.check_output_arg(args.output)
     manifest_path = args.manifest or job.default_manifest(args.input)
-    files.check_output_arg(parser, manifest_path)
+    files.check_output_arg(manifest_path)
     source = jl.open_input(args.input)
     info = jl.scan(source, line_defaults(args))
-    manifest = job.submit(args, parser, source, line_defaults(args), info, manifest_path)
+    manifest = job.submit(args, call, source, line_defaults(args), info, manifest_path)
     if manifest is None:  # --dry-run
         return 0
     shards, key = manifest["shards"], manifest["key"]
@@ -252,10 +253,10 @@ def cmd_submit(parser, args) -> int:
             f"submitted {info['count']} requests in {len(shards)} batch(es), job manifest {manifest_path}; "
             "waiting (Ctrl-C stops waiting, not the batches)"
         )
-    return job_results(args, parser, manifest, manifest_path, wait=True)
+    return job_results(args, call, manifest, manifest_path, wait=True)
 
 
-def job_results(args, parser, manifest: dict, path: str, wait: bool = False) -> int:
+def job_results(args, call, manifest: dict, path: str, wait: bool = False) -> int:
     """Every finished shard's results merged into OUT; exit 1 while any shard is unfinished."""
     from gradient_inference.batch import shards as jobs
     from gradient_inference.network import api as net
@@ -265,7 +266,7 @@ def job_results(args, parser, manifest: dict, path: str, wait: bool = False) -> 
     output = args.output or f"{first['batch_id'] or 'job'}.results.jsonl"
     merge = jobs.Merge(output, cost_book(args.cache_dir))
     try:
-        problems = (jobs.wait if wait else jobs.download_finished)(args, parser, session, manifest, path, merge)
+        problems = (jobs.wait if wait else jobs.download_finished)(args, call, session, manifest, path, merge)
     finally:
         merge.close()
     statuses = {s.get("status") for s in manifest["shards"]}
@@ -283,12 +284,12 @@ def job_results(args, parser, manifest: dict, path: str, wait: bool = False) -> 
     return finish(args, summary)
 
 
-def cmd_results(parser, args) -> int:
+def cmd_results(parser, args, call) -> int:
     from gradient_inference.files import output as files
     from gradient_inference.network import api as net
 
     if args.output:
-        files.check_output_arg(parser, args.output)
+        files.check_output_arg(args.output)
     kind, target = args.target
     if kind == "job":
         from gradient_inference.batch import job
@@ -296,46 +297,46 @@ def cmd_results(parser, args) -> int:
         manifest = job.load(target, required=True)
         if args.dry_run:
             bid = manifest["shards"][0].get("batch_id")
-            print(net.curl_command("GET", net.base_url(args, parser) + f"/batches/{bid}/results"))
+            print(net.curl_command("GET", args.settings.base_url + f"/batches/{bid}/results"))
             return 0
-        return job_results(args, parser, manifest, target)
+        return job_results(args, call, manifest, target)
     if args.dry_run:
-        print(net.curl_command("GET", net.base_url(args, parser) + f"/batches/{target}/results"))
+        print(net.curl_command("GET", args.settings.base_url + f"/batches/{target}/results"))
         return 0
-    return download(args, parser, net.open_session(args.max_retries), target, None)
+    return download(args, call, net.open_session(args.max_retries), target, None)
 
 
-def download(args, parser, session, bid: str, status: str | None) -> int:
+def download(args, call, session, bid: str, status: str | None) -> int:
     """One batch's results to OUT as run's lines: appended whole, an id already in OUT is not written again."""
     from gradient_inference.batch import shards as jobs
 
     merge = jobs.Merge(args.output or f"{bid}.results.jsonl", cost_book(args.cache_dir))
     try:
-        merge.batch(args, parser, session, bid)
+        merge.batch(args, call, session, bid)
     finally:
         merge.close()
     return finish(args, merge.summary(batch_id=bid, status=status))
 
 
-def cmd_status(parser, args) -> int:
-    return show_batch(parser, args, "GET", "/batches/{}")
+def cmd_status(parser, args, call) -> int:
+    return show_batch(args, call, "GET", "/batches/{}")
 
 
-def cmd_cancel(parser, args) -> int:
-    return show_batch(parser, args, "POST", "/batches/{}/cancel")
+def cmd_cancel(parser, args, call) -> int:
+    return show_batch(args, call, "POST", "/batches/{}/cancel")
 
 
-def show_batch(parser, args, method: str, path: str) -> int:
+def show_batch(args, call, method: str, path: str) -> int:
     from gradient_inference.batch import remote as api
     from gradient_inference.network import api as net
 
     kind, target = args.target
     if kind == "job":
-        return show_job(parser, args, method, target)
+        return show_job(args, call, method, target)
     if args.dry_run:
-        print(net.curl_command(method, net.base_url(args, parser) + path.format(target)))
+        print(net.curl_command(method, args.settings.base_url + path.format(target)))
         return 0
-    batch = api.get(args, parser, net.open_session(args.max_retries), path.format(target), method)
+    batch = api.get(args, call, net.open_session(args.max_retries), path.format(target), method)
     if args.json:
         cli.print_json(batch)
     else:
@@ -343,7 +344,7 @@ def show_batch(parser, args, method: str, path: str) -> int:
     return 0
 
 
-def show_job(parser, args, method: str, path: str) -> int:
+def show_job(args, call, method: str, path: str) -> int:
     from gradient_inference.batch import job
     from gradient_inference.batch import remote as api
     from gradient_inference.batch import shards as jobs
@@ -352,14 +353,12 @@ def show_job(parser, args, method: str, path: str) -> int:
     manifest = job.load(path, required=True)
     if args.dry_run:
         bid = manifest["shards"][0].get("batch_id")
-        print(
-            net.curl_command(method, net.base_url(args, parser) + f"/batches/{bid}" + ("/cancel" * (method == "POST")))
-        )
+        print(net.curl_command(method, args.settings.base_url + f"/batches/{bid}" + ("/cancel" * (method == "POST"))))
         return 0
     session = net.open_session(args.max_retries)
     if method == "POST":
-        jobs.cancel(args, parser, session, manifest, path)
-    shown = jobs.status(args, parser, session, manifest, path)
+        jobs.cancel(args, call, session, manifest, path)
+    shown = jobs.status(args, call, session, manifest, path)
     if args.json:
         cli.print_json(shown)
         return 0
@@ -374,14 +373,14 @@ def show_job(parser, args, method: str, path: str) -> int:
     return 0
 
 
-def cmd_list(parser, args) -> int:
+def cmd_list(parser, args, call) -> int:
     from gradient_inference.batch import remote as api
     from gradient_inference.network import api as net
 
     if args.dry_run:
-        print(net.curl_command("GET", net.base_url(args, parser) + api.list_path(args.limit, args.status, None)))
+        print(net.curl_command("GET", args.settings.base_url + api.list_path(args.limit, args.status, None)))
         return 0
-    batches = api.list_all(args, parser, net.open_session(args.max_retries), args.limit, args.status)
+    batches = api.list_all(args, call, net.open_session(args.max_retries), args.limit, args.status)
     if args.json:
         cli.print_json({"batches": batches})
         return 0

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from gradient_inference.cli import base as cli
 
-DEFAULT_MODEL = "openai-gpt-oss-120b"  # llm/completions.DEFAULT_MODEL; repeated so --help need not load it
-MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # llm/messages.DEFAULT_MODEL, likewise
-AGENT_MODEL = "agent"  # an agent chooses its own model; the field is required, so something is sent
+DEFAULT_MODEL = "openai-gpt-oss-120b"  # pipeline/chat.DEFAULT_MODEL; repeated so --help need not load it
+MESSAGES_MODEL = "anthropic-claude-haiku-4.5"  # pipeline/chat.MESSAGES_MODEL, likewise
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")  # llm/completions', likewise
 MAX_STOP = 4
 IMAGE_API_ONLY = "DigitalOcean's contract takes images only on the Messages API (--api messages)"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from gradient_inference.pipeline.chat import ChatRequest
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -118,108 +120,97 @@ def whole_number(text: str) -> int:
     return int(cli.number(text, int))
 
 
-def check_flags(parser: cli.ArgumentParser, args) -> tuple[str, str | None]:
-    """(api, agent URL or None); what needs no file read is refused here, before anything is loaded or sent."""
+def chat_request(parser: cli.ArgumentParser, args) -> ChatRequest:
+    """The pipeline's ChatRequest from the flags, files read; flag conflicts exit 2 here, before anything is sent."""
+    from gradient_inference.files.input import read_file, read_text
+    from gradient_inference.llm import conversation as conv
+    from gradient_inference.llm import tools as gt
+    from gradient_inference.pipeline.chat import ChatRequest
+
     responses_only = [
         f for f, on in (("--cache", args.cache), ("--previous-response-id", args.previous_response_id)) if on
     ]
     api = args.api or ("responses" if args.responses_api or responses_only else "messages" if args.image else "chat")
     if args.responses_api and api != "responses":
         parser.error(f"--responses-api means --api responses, not --api {api}")
-    if responses_only and api != "responses":
-        parser.error(f"{responses_only[0]} needs the Responses API, not --api {api}")
-    if args.image and api != "messages":
-        parser.error(f"--image: {IMAGE_API_ONLY}, not --api {api}")
     agent = args.agent_url or (os.environ.get("GRADIENT_AGENT_URL") if api == "chat" else None)
     if agent and (api != "chat" or args.image):
         what = f"--api {api}" if args.api or not args.image else f"--image ({IMAGE_API_ONLY})"
         parser.error(f"--agent-url: an agent takes Chat Completions only, not {what}")
-    if agent:
-        try:
-            from gradient_inference.network import api as net
-
-            agent = net.agent_endpoint(agent)
-        except ValueError as exc:
-            parser.error(str(exc))
-    if args.top_k is not None and api != "messages":
-        parser.error("--top-k exists only on the Messages API (--api messages)")
-    if args.seed is not None and api == "messages":
-        parser.error("--seed: the Messages API has no seed")
-    if args.seed is not None and api == "responses":
-        parser.error("--seed is not part of the Responses API; drop it or use Chat Completions")
-    if args.stop and len(args.stop) > MAX_STOP:
-        parser.error(f"--stop can be given at most {MAX_STOP} times (the API takes up to {MAX_STOP} sequences)")
-    from gradient_inference.llm import server_tools
-
-    if args.tool_choice and not args.tools and not server_tools.flags_given(args):
-        parser.error("--tool-choice needs --tools (or a server-side tool such as --knowledge-base)")
     if args.messages_file == "-" and args.prompt == "-":
         parser.error("--messages-file - and --prompt - cannot both read stdin")
-    return api, agent
+    request = ChatRequest(
+        model=args.model,
+        api=api,
+        system=args.system,
+        tool_choice=args.tool_choice,
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        top_p=args.top_p,
+        stop=args.stop,
+        seed=args.seed,
+        reasoning_effort=args.reasoning_effort,
+        top_k=args.top_k,
+        store=args.cache,
+        previous_response_id=args.previous_response_id,
+        images=[] if args.image else None,  # loaded after the checks, below
+        stream=args.stream,
+        web_search=args.web_search,
+        web_fetch=args.web_fetch,
+        web_max_uses=args.web_max_uses,
+        web_max_results=args.web_max_results,
+        knowledge_base=args.knowledge_base,
+        mcp=args.mcp,
+        mcp_allow=args.mcp_allow,
+        continue_last=args.continue_,
+        conversation_id=args.conversation_id,
+        conversation_file=args.conversation,
+        tool_results=tool_results(parser, args.tool_result),
+    )
+    if agent:
+        from gradient_inference.network import api as net
 
-
-def conversation(parser: cli.ArgumentParser, args, thread: dict) -> tuple[list[dict], str | None]:
-    """(the messages to send, the new prompt): --system, then --messages-file or the conversation continued
-    with its tool results, then the prompt (required unless a file or tool results give the turn)."""
-    from gradient_inference.files.input import read_file, read_text
-    from gradient_inference.llm import conversation as conv
-
-    messages = thread["prior"] + thread["added"] or None
-    if args.messages_file is not None:
-        try:
-            messages = conv.read_conversation(read_file(parser, args.messages_file, "--messages-file"))
-        except ValueError as exc:
-            parser.error(f"--messages-file {args.messages_file}: {exc}")
-    prompt = None
-    given = args.prompt is not None or args.prompt_file is not None
-    if given or not (args.messages_file is not None or thread["added"]):
-        prompt = read_text(parser, args.prompt, args.prompt_file)
-    return conv.assemble(args.system, messages, prompt), prompt
-
-
-def request_options(parser: cli.ArgumentParser, args, api: str, agent: str | None) -> dict:
-    """The options for the API module's build_request, files read and checked; those not given are left out,
-    and check_flags has refused any that the chosen API does not take."""
-    from gradient_inference.llm import server_tools
-    from gradient_inference.llm import tools as gt
+        request.agent_url = net.agent_endpoint(agent)
+    from gradient_inference.pipeline import chat as pipeline_chat
 
     try:
-        tools = gt.load_tools(args.tools) if args.tools else []
-        tools += server_tools.tools_from_args(parser, args, api, agent)
-        schema = gt.load_json_schema(args.json_schema) if args.json_schema else None
-        names = gt.function_names(tools)
-        if args.tool_choice and args.tool_choice not in ("auto", "none", "required", *names):
-            raise ValueError(
-                f"--tool-choice {args.tool_choice!r}: no tool of that name in --tools (or auto, none, required)"
-            )
+        request.tools = gt.load_tools(args.tools) if args.tools else None
+        request.schema = gt.load_json_schema(args.json_schema) if args.json_schema else None
+        pipeline_chat.check(request)
         if args.image:
             from gradient_inference.llm.vision import load_images
 
-            images = load_images(args.image)
+            request.images = load_images(args.image)
     except ValueError as exc:
         parser.error(str(exc))
-    options = {
-        "max_tokens": args.max_tokens,
-        "temperature": args.temperature,
-        "top_p": args.top_p,
-        "stop": args.stop,
-        "seed": args.seed,
-        "reasoning_effort": args.reasoning_effort,
-        "tools": tools or None,
-        "tool_choice": args.tool_choice,
-        "json_schema": schema,
-        "stream": args.stream,
-        "store": args.cache,  # --cache and --previous-response-id: Responses only
-        "previous_response_id": args.previous_response_id,
-        "images": images if args.image else None,  # --image and --top-k: Messages only
-        "top_k": args.top_k,
-    }
-    return {name: value for name, value in options.items() if value is not None and value is not False}
+    if args.messages_file is not None:
+        try:
+            request.messages = conv.read_conversation(read_file(args.messages_file, "--messages-file"))
+        except ValueError as exc:
+            parser.error(f"--messages-file {args.messages_file}: {exc}")
+    given = args.prompt is not None or args.prompt_file is not None
+    if given or not (args.messages_file is not None or args.tool_result):
+        request.prompt = read_text(args.prompt, args.prompt_file)
+    return request
+
+
+def tool_results(parser: cli.ArgumentParser, given: list[str] | None) -> list[tuple[str, str]]:
+    """(call id, text) pairs from --tool-result CALL_ID=TEXT or CALL_ID=@PATH."""
+    from gradient_inference.files.input import read_file
+
+    pairs = []
+    for value in given or []:
+        call_id, sep, text = value.partition("=")
+        if not sep or not call_id:
+            parser.error(f"--tool-result must be CALL_ID=TEXT or CALL_ID=@PATH, got {value!r}")
+        pairs.append((call_id, read_file(text[1:], "--tool-result") if text.startswith("@") else text))
+    return pairs
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
+    request = chat_request(parser, args)
     printed: list[str] = []
 
     def echo(text: str) -> None:
@@ -228,89 +219,21 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             printed.append(text)
 
-    done = complete(parser, args, echo, printed)
-    if done is not None:  # None: --dry-run
-        render(args, *done, printed)
+    from gradient_inference.pipeline import chat as pipeline_chat
+
+    thread: dict = {}
+    try:
+        reply = pipeline_chat.complete(args.settings, request, echo, thread_out=thread)
+    except (cli.CliError, KeyboardInterrupt):
+        if printed and not printed[-1].endswith("\n"):
+            print()  # keep what was printed, and end its line
+        raise
+    if reply is not None:  # None: --dry-run
+        render(args, reply, printed, thread)
     return 0
 
 
-def complete(parser: cli.ArgumentParser, args, echo=None, printed: list[str] | None = None) -> tuple | None:
-    """(the reply: the dict --json prints, the conversation thread) for the call the parsed flags describe;
-    None on --dry-run. gradient-mcp's chat tool calls this too. Streamed text goes to echo as it arrives."""
-    api, agent = check_flags(parser, args)
-    from gradient_inference.history import conversations as chats
-
-    thread = chats.open_thread(parser, args)
-    messages, prompt = conversation(parser, args, thread)
-    same_api = thread["model"] if thread.get("api") == api and not agent else None  # -c keeps its model
-    model = args.model or same_api or (AGENT_MODEL if agent else MESSAGES_MODEL if api == "messages" else DEFAULT_MODEL)
-    options = request_options(parser, args, api, agent)
-    from gradient_inference.llm import apis
-    from gradient_inference.network import api as net
-
-    text_api = apis.module(api)
-    try:
-        path, body = text_api.build_request(model, messages, **options)
-    except ValueError as exc:
-        parser.error(str(exc))
-    target = {"url": agent, "key_env": net.AGENT_KEY_ENV} if agent else {}
-    resp = net.api_request(args, parser, "POST", path, body, stream=args.stream, **target)
-    if resp is None:  # --dry-run
-        return None
-    printed = [] if printed is None else printed
-    first_token: list[float] = []
-
-    def timed_echo(text: str) -> None:
-        first_token.append(first_token[0] if first_token else time.monotonic())
-        if echo is not None:
-            echo(text)
-
-    reply = read_reply(text_api, resp, args, options.get("json_schema"), timed_echo, printed)
-    reply["model"] = reply["model"] or model
-    reply["requested_model"], reply["route"] = model, resp.headers.get("x-model-router-selected-route")
-    from gradient_inference.llm import server_tools
-    from gradient_inference.prices import table as prices
-
-    # an agent's bill also covers its knowledge bases and guardrails: no token-price estimate for it;
-    # a router bills the model that served, which the reply names
-    unpriced = agent or reply["model"].startswith("router:")
-    cost = None if unpriced else prices.call_cost(reply["model"], reply["usage"], args.cache_dir)
-    reply["cost"] = server_tools.with_tool_fees(cost, reply, server_tools.asks_web_search(options.get("tools")))
-    reply["message"], reply["conversation_id"] = chats.assistant_message(reply), thread["id"]
-    from gradient_inference.history import record
-
-    started = resp.history_row["_started"] if getattr(resp, "history_row", None) else None
-    ttft = round((first_token[0] - started) * 1000, 3) if first_token and started else None
-    record.update(resp, reply=reply, messages=messages, conversation_id=thread["id"], first_token_ms=ttft)
-    chats.keep(thread, messages, reply["message"], api, reply["model"], args.system, prompt)
-    return reply, thread
-
-
-def read_reply(text_api, resp, args, schema, echo, printed: list[str]) -> dict:
-    """The reply, parsed whole or read from the stream (echoing text as it comes); a broken stream keeps what
-    was printed and ends its line."""
-    if not args.stream:
-        from gradient_inference.network import api as net
-
-        return text_api.parse_reply(net.read_json(resp), schema)
-    import requests
-
-    try:
-        return text_api.stream_reply(resp, echo, schema)
-    except (requests.exceptions.RequestException, OSError) as exc:
-        stalled = "timed out" in str(exc).lower()
-        why = f"no data for {args.timeout:g}s" if stalled else "the connection closed mid-way"
-        raise _broken(printed, resp, f"the stream broke: {why}") from None
-    except cli.CliError as err:
-        if printed and not printed[-1].endswith("\n"):
-            print()  # keep what was printed, and end its line
-        err.request_id = err.request_id or resp.headers.get("x-request-id")
-        raise
-    finally:
-        resp.close()
-
-
-def render(args, reply: dict, thread: dict, printed: list[str]) -> None:
+def render(args, reply: dict, printed: list[str], thread: dict) -> None:
     if args.json:
         cli.print_json(reply)
         return
@@ -338,12 +261,6 @@ def render(args, reply: dict, thread: dict, printed: list[str]) -> None:
             f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}{fees}; "
             f"prices from {reply['cost']['source']})"
         )
-
-
-def _broken(printed: list[str], resp, message: str) -> cli.CliError:
-    if printed and not printed[-1].endswith("\n"):
-        print()
-    return cli.CliError(message, kind="stream_broken", request_id=resp.headers.get("x-request-id"))
 
 
 def _usage_line(usage: dict[str, int | None]) -> str:

@@ -11,8 +11,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-DEFAULT_MODEL = "qwen3-embedding-0.6b"
-CHUNK = 128  # inputs per request (the API takes up to 2048; smaller chunks fail and retry more cheaply)
+DEFAULT_MODEL = "qwen3-embedding-0.6b"  # pipeline/embed's; repeated so --help need not load it
+CHUNK = 128  # pipeline/embed's, likewise
 DEFAULT_CONCURRENCY, MAX_CONCURRENCY = 4, 16
 
 
@@ -79,71 +79,6 @@ def read_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> li
     return lines
 
 
-def parse_chunk(data: Any, count: int) -> tuple[list[list[float]], dict[str, int]]:
-    """The chunk's vectors in input order, and its usage, from an embeddings response."""
-    from gradient_inference.network import api as net
-
-    items = net.require(data, "data")
-    if not isinstance(items, list) or len(items) != count:
-        got = len(items) if isinstance(items, list) else "no"
-        raise cli.CliError(f"the server returned {got} embeddings for {count} inputs", kind="bad_response")
-    vectors: list[Any] = [None] * count
-    for item in items:
-        index = item.get("index") if isinstance(item, dict) else None
-        vector = item.get("embedding") if isinstance(item, dict) else None
-        if not isinstance(index, int) or not 0 <= index < count or vectors[index] is not None:
-            raise cli.CliError(
-                f"the response has a missing, repeated or out-of-range index {index!r}", kind="bad_response"
-            )
-        if not isinstance(vector, list) or not vector or not isinstance(vector[0], (int, float)):
-            raise cli.CliError(f"embedding {index} is not a list of numbers", kind="bad_response")
-        vectors[index] = vector
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-    return vectors, {name: int(usage.get(name) or 0) for name in ("prompt_tokens", "total_tokens")}
-
-
-def embed_all(args: argparse.Namespace, parser: argparse.ArgumentParser, inputs: list[str]) -> tuple[list, dict]:
-    """Every vector in input order and the summed usage; up to --concurrency chunks in flight."""
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
-    from gradient_inference.history import record
-    from gradient_inference.network import api as net
-
-    chunks = [inputs[start : start + CHUNK] for start in range(0, len(inputs), CHUNK)]
-    session = net.open_session(args.max_retries, pool_size=args.concurrency)
-
-    def embed(number: int) -> tuple[list, dict]:
-        chunk = chunks[number]
-        body = {"model": args.model, "input": chunk}  # the schema rejects any other field
-        try:
-            resp = net.api_request(args, parser, "POST", "/embeddings", body, session=session)
-            data = net.read_json(resp)
-            vectors, usage = parse_chunk(data, len(chunk))
-            model = data.get("model") if isinstance(data.get("model"), str) else None
-            record.update(resp, reply={"model": model, "usage": {"input_tokens": usage["prompt_tokens"]}})
-            return vectors, usage
-        except cli.CliError as err:
-            first = number * CHUNK + 1
-            err.message = (
-                f"chunk {number + 1} of {len(chunks)} (inputs {first}-{first + len(chunk) - 1}): {err.message}"
-            )
-            raise
-
-    pool = ThreadPoolExecutor(max_workers=args.concurrency, thread_name_prefix="embed")
-    try:
-        futures = [pool.submit(embed, number) for number in range(len(chunks))]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:  # in order: the first failure reported is the earliest chunk's
-            if future in done and future.exception() is not None:
-                raise future.exception()
-        results = [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    vectors = [vector for chunk_vectors, _ in results for vector in chunk_vectors]
-    usage = {name: sum(chunk_usage[name] for _, chunk_usage in results) for name in ("prompt_tokens", "total_tokens")}
-    return vectors, usage
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
@@ -166,41 +101,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def embed_result(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any] | None:
-    """What --json prints (the vectors, or where --output wrote them); None on --dry-run.
-    gradient-mcp's embed tool calls this too."""
+    """What --json prints (the vectors, or where --output wrote them); None on --dry-run."""
     inputs = read_inputs(parser, args)
     from gradient_inference.files import output as files
 
     if args.output is not None:
-        files.check_output_arg(parser, args.output)
+        files.check_output_arg(args.output)
         if not args.dry_run:
             files.check_targets([args.output], args.force)
-    if args.dry_run:
-        from gradient_inference.network import api as net
+    from gradient_inference.pipeline.embed import embed
 
-        for start in range(0, len(inputs), CHUNK):
-            net.api_request(
-                args, parser, "POST", "/embeddings", {"model": args.model, "input": inputs[start : start + CHUNK]}
-            )
+    found = embed(args.settings, inputs, args.model, args.concurrency)
+    if found is None:  # --dry-run
         return None
-    vectors, usage = embed_all(args, parser, inputs)
-    import json
+    vectors = found["vectors"]
+    if args.output is not None:  # written before anything else can fail: the call is paid for
+        import json
 
-    from gradient_inference.prices import table as prices
-
-    cost = prices.call_cost(args.model, {"input_tokens": usage["prompt_tokens"], "output_tokens": 0}, args.cache_dir)
-    dimensions = len(vectors[0])
-    if args.output is not None:
         rows = "".join(
             json.dumps({"index": i, "embedding": v}, separators=(",", ":")) + "\n" for i, v in enumerate(vectors)
         )
         files.write_all([args.output], [rows.encode("utf-8")], args.force)
     result: dict[str, Any] = {"model": args.model}
     if args.output is not None:
-        result.update(path=args.output, count=len(vectors), dimensions=dimensions)
+        result.update(path=args.output, count=len(vectors), dimensions=len(vectors[0]))
     else:
         result["embeddings"] = [{"index": i, "embedding": v} for i, v in enumerate(vectors)]
-    result.update(usage=usage, cost=cost)
+    result.update(usage=found["usage"], cost=found["cost"])
     return result
 
 

@@ -66,8 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         raise cli.CliError(f"mcp {version('mcp')} is not supported: {INSTALL_HINT}", kind="missing_sdk", exit_code=2)
     from gradient_inference.mcpserver import server
 
-    server.serve(args)
+    server.serve(Served(args))
     return 0
+
+
+class Served:
+    """What the server needs from its flags: the pipeline's settings, the image folder, the concurrency."""
+
+    def __init__(self, args) -> None:
+        self.settings = args.settings
+        self.output_dir, self.max_concurrency, self.verbose = args.output_dir, args.max_concurrency, args.verbose
 
 
 def run() -> None:

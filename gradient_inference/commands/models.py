@@ -23,38 +23,6 @@ def created_date(epoch: object) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d")
 
 
-def fetch_models(parser: cli.ArgumentParser, args) -> tuple[list[dict], dict | None] | None:
-    """(models sorted by id and filtered, with their prices if asked; the price table or None); None on --dry-run.
-    gradient-mcp's list_models tool calls this too."""
-    from gradient_inference.network import api as net
-
-    resp = net.api_request(args, parser, "GET", "/models")
-    if resp is None:  # --dry-run
-        return None
-    data = net.read_json(resp)
-    entries = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise cli.CliError("the response has no 'data' list of models", kind="bad_response")
-    models = [m for m in entries if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    if args.filter:
-        query = args.filter.lower()
-        models = [m for m in models if query in m["id"].lower() or query in str(m.get("owned_by", "")).lower()]
-    models.sort(key=lambda m: m["id"])
-
-    prices = None
-    if args.prices:
-        from gradient_inference.prices import table as prices_table
-
-        prices = prices_table.offline_prices(args.cache_dir)
-        rows = prices["models"] if prices else []
-        for model in models:
-            row = prices_table.match_price(model["id"], rows)
-            model["input_price"] = row.get("input_price") if row else None
-            model["output_price"] = row.get("output_price") if row else None
-            model["price_unit"] = row.get("unit") if row else None
-    return models, prices
-
-
 def as_json(args, models: list[dict], prices: dict | None) -> dict:
     """What --json prints."""
     out: dict = {"models": models}
@@ -66,7 +34,9 @@ def as_json(args, models: list[dict], prices: dict | None) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    found = fetch_models(parser, args)
+    from gradient_inference.pipeline.models import list_models
+
+    found = list_models(args.settings, args.filter, args.prices)
     if found is None:  # --dry-run
         return 0
     models, prices = found

@@ -17,33 +17,12 @@ def build_parser() -> cli.ArgumentParser:
     return parser
 
 
-def spend_report(parser: cli.ArgumentParser, args) -> dict:
-    """What --json prints: the spend per group since --since, and the budget's window; gradient-mcp's usage
-    tool calls this too."""
-    from gradient_inference.spend import report
-
-    try:
-        since = report.since_ts(args.since)
-    except ValueError as exc:
-        parser.error(str(exc))
-    from gradient_inference.history import store
-    from gradient_inference.spend import budget
-
-    window = budget.status(args)
-    try:
-        rows = report.spend_rows(since, args.by)
-    except store.HistoryError as exc:
-        raise cli.CliError(str(exc), kind="history_error") from None
-    out = {"since": _iso(since), "by": args.by, "rows": rows, "total_usd": round(sum(r["usd"] or 0.0 for r in rows), 8)}
-    if window is not None:
-        out["budget"] = {**window, "since": _iso(window["since"])}
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = cli.parse(parser, argv)
-    out = spend_report(parser, args)
+    from gradient_inference.spend import report
+
+    out = report.usage_report(args.settings, args.since, args.by)
     if args.json:
         cli.print_json(out)
         return 0
@@ -51,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         from gradient_inference.history import store
 
-        cli.note(f"no calls recorded since {out['since']} ({store.db_path()})")
+        cli.note(f"no calls recorded since {out['since']} ({store.db_path(args.settings.data_dir)})")
     else:
         print_rows(rows, args.by)
     unpriced = sum(row["unpriced_calls"] for row in rows)
@@ -65,12 +44,6 @@ def main(argv: list[str] | None = None) -> int:
             f"(UTC), ${window['left']:.4f} left"
         )
     return 0
-
-
-def _iso(ts: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def print_rows(rows: list[dict], by: str) -> None:

@@ -10,10 +10,7 @@ import os
 import re
 
 from gradient_inference.cli.base import EXIT_USAGE, CliError, note
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import argparse
+from gradient_inference.errors import UsageError
 
 SLUG_WORDS = 6
 
@@ -53,13 +50,13 @@ def default_paths(
     raise CliError("cannot find a free default file name; pass --output", kind="file_exists")
 
 
-def check_output_arg(parser: argparse.ArgumentParser, output: str) -> None:
+def check_output_arg(output: str) -> None:
     """Usage errors for --output that need no request: empty, a folder, or ending in a separator."""
     if not output.strip():
-        parser.error("--output must not be empty")
+        raise UsageError("--output must not be empty")
     if output.endswith(("/", os.sep)) or os.path.isdir(output):
         what = "is a folder" if os.path.isdir(output) else "ends with a path separator"
-        parser.error(f"--output {output} {what}; give a file name such as {os.path.join(output, 'image.png')}")
+        raise UsageError(f"--output {output} {what}; give a file name such as {os.path.join(output, 'image.png')}")
 
 
 def check_targets(paths: list[str], force: bool) -> None:

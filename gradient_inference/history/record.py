@@ -1,9 +1,9 @@
-"""What commands record: one row per API call, kept in memory while the command runs and written in one
-transaction when it ends (cli.run calls flush), so history costs a call one small write after its answer.
+"""What calls record: one row per API request, kept on its pipeline Call while the call runs and written in one
+transaction when the call ends (Call.close calls flush), so history costs a call one small write after its answer.
 
 network/api.py's api_request opens a row for every request it sends (status, request id, wall time);
-a command that knows more (the reply, usage, cost, messages) adds it with update(resp, ...). Nothing here
-ever raises: a history fault becomes one warning line. No key or header is ever recorded.
+the operation that knows more (the reply, usage, cost, messages) adds it with update(resp, ...). Nothing here
+ever raises: a history fault becomes one warning. No key or header is ever recorded.
 """
 
 from __future__ import annotations
@@ -19,14 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_pending: list[dict[str, Any]] = []
-_conversations: dict[str, dict[str, Any]] = {}
 TEXT_COLUMNS = ("prompt", "messages", "reply")
-
-
-def command_name() -> str:
-    prog = cli._state["prog"]
-    return prog[len("gradient-") :] if prog.startswith("gradient-") else prog
 
 
 def _json(value: Any) -> str | None:
@@ -97,49 +90,33 @@ def make_row(
     return row
 
 
-def call(command: str, endpoint: str, *, requested_model, args=None, **fields: Any) -> None:
+def call(settings, command: str, endpoint: str, *, requested_model, **fields: Any) -> None:
     """Record one call now, in its own transaction (see make_row for the fields). Never raises; respects the
-    mode; a fault prints one warning line on stderr."""
-    history_mode = store.mode(args)
-    if history_mode == "off":
+    mode; a fault is one warning through settings.warn."""
+    if settings.history == "off":
         return
-    try:
-        store.write([make_row(command, endpoint, requested_model=requested_model, history_mode=history_mode, **fields)])
-    except store.HistoryError as exc:
-        warn(str(exc))
-    except Exception as exc:  # the store must never cost an answer
-        warn(f"history not recorded: {type(exc).__name__}")
+    row = make_row(command, endpoint, requested_model=requested_model, history_mode=settings.history, **fields)
+    calls(settings, [row])
 
 
-def calls(rows: list[dict]) -> None:
+def calls(settings, rows: list[dict]) -> None:
     """Many rows (from make_row) in one transaction. Never raises."""
-    if not rows:
+    if not rows or settings.history == "off":
         return
     try:
-        store.write(rows)
+        store.write(rows, folder=settings.data_dir)
     except store.HistoryError as exc:
-        warn(str(exc))
-    except Exception as exc:
-        warn(f"history not recorded: {type(exc).__name__}")
-
-
-_warned: list[str] = []
-
-
-def warn(message: str) -> None:
-    """One warning line per run, however many writes fail."""
-    if not _warned:
-        _warned.append(message)
-        if not cli._state.get("in_flush"):
-            cli.note(f"warning: history not recorded: {message}")
+        settings.warn(f"warning: history not recorded: {exc}")
+    except Exception as exc:  # the store must never cost an answer
+        settings.warn(f"warning: history not recorded: {type(exc).__name__}")
 
 
 # ---------------------------------------------------------------- rows api_request opens
 
 
-def open_row(args, method: str, path: str, body: Any, url: str | None) -> dict[str, Any] | None:
-    """A row for a request about to be sent (None when history is off); written at flush."""
-    history_mode = store.mode(args)
+def open_row(call, method: str, path: str, body: Any, url: str | None) -> dict[str, Any] | None:
+    """A row on the call for a request about to be sent (None when history is off); written when the call closes."""
+    history_mode = call.settings.history
     if history_mode == "off":
         return None
     model = body.get("model") or body.get("model_id") if isinstance(body, dict) else None
@@ -148,11 +125,11 @@ def open_row(args, method: str, path: str, body: Any, url: str | None) -> dict[s
         from urllib.parse import urlsplit
 
         extra["host"] = urlsplit(url).hostname
-    row = make_row(command_name(), path, requested_model=model, extra=extra or None, history_mode=history_mode)
+    row = make_row(call.command, path, requested_model=model, extra=extra or None, history_mode=history_mode)
     if history_mode == "on":
         row["prompt"] = _prompt_of(body, body.get("messages") if isinstance(body, dict) else None)
     row["_started"], row["_mode"], row["_open"] = time.monotonic(), history_mode, True
-    _pending.append(row)
+    call.rows.append(row)
     return row
 
 
@@ -182,55 +159,44 @@ def update(resp: Any, *, reply: dict | None = None, messages: list | None = None
     row["_open"] = False
 
 
-def save_conversation(conversation_id: str, api: str, model: str, messages: list) -> None:
-    """The whole conversation so far, upserted with this run's rows (not in 'usage' mode: it is all text)."""
-    if store.mode() == "on":
-        _conversations[conversation_id] = {
-            "id": conversation_id, "updated": time.time(), "api": api, "model": model, "messages": _json(messages)
-        }  # fmt: skip
+def save_conversation(call, conversation_id: str, api: str, model: str, head: list, turn: list) -> None:
+    """This call's turn of a conversation, appended with the call's rows; head is what a new conversation starts
+    with (ignored when it exists). Not in 'usage' mode: it is all text."""
+    if call.settings.history == "on":
+        call.conversations.append({
+            "id": conversation_id, "updated": time.time(), "api": api, "model": model,
+            "head": _json(head), "turn": _json(turn),
+        })  # fmt: skip
 
 
-def flush(err: BaseException | None = None) -> str | None:
-    """Write this run's rows; the warning text on a fault (None when fine). Rows still open get err's type."""
-    rows = [row for row in _pending if row.get("_started")]
-    conversations = list(_conversations.values()) if err is None else []
-    _pending.clear()
-    _conversations.clear()
+def flush(call, err: BaseException | None = None) -> str | None:
+    """Write the call's rows; the warning text on a fault (None when fine). Rows still open get err's type."""
+    rows = [row for row in call.rows if row.get("_started")]
+    conversations = call.conversations if err is None else []
+    call.rows, call.conversations = [], []
     if not rows and not conversations:
         return None
     for row in rows:
         if row.pop("_open", False) and err is not None:
-            kind = err.kind if isinstance(err, cli.CliError) else "interrupted"
+            kind = getattr(err, "kind", None) or "interrupted"
             row.update(ok=0, error_type=kind)
         for name in ("_started", "_mode", "_open"):
             row.pop(name, None)
-    cli._state["in_flush"] = True
     try:
-        store.write(rows, conversations)
+        store.write(rows, conversations, folder=call.settings.data_dir)
     except store.HistoryError as exc:
         return str(exc)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
-    finally:
-        cli._state["in_flush"] = False
     return None
-
-
-def finish(failure: cli.CliError | None, interrupted: bool = False) -> None:
-    """cli.run's last step: write the run's calls; a fault is one warning line, or joins failure's one line."""
-    warning = flush(failure or (cli.CliError("interrupted", kind="interrupted") if interrupted else None))
-    if warning and failure:
-        failure.message += f"; history not recorded: {warning}"
-    elif warning:
-        cli.note(f"warning: history not recorded: {warning}")
 
 
 class Batcher:
     """Rows from many threads, written every `size` rows or `interval` seconds in one transaction each
     (gradient-batch run); one connection, so 2,000 lines cost a handful of commits."""
 
-    def __init__(self, args, size: int = 200, interval: float = 1.0) -> None:
-        self.mode = store.mode(args)
+    def __init__(self, settings, size: int = 200, interval: float = 1.0) -> None:
+        self.settings, self.mode = settings, settings.history
         self.size, self.interval = size, interval
         self.rows: list[dict] = []
         self.lock, self.write_lock = threading.Lock(), threading.Lock()
@@ -253,14 +219,14 @@ class Batcher:
             if not rows or self.broken:
                 return
             try:
-                self.conn = self.conn or store.connect()
+                self.conn = self.conn or store.connect(folder=self.settings.data_dir)
                 store.write(rows, conn=self.conn)
             except store.HistoryError as exc:
                 self.broken = True
-                warn(str(exc))
+                self.settings.warn(f"warning: history not recorded: {exc}")
             except Exception as exc:
                 self.broken = True
-                warn(f"{type(exc).__name__}: {exc}")
+                self.settings.warn(f"warning: history not recorded: {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         self._write()

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 FILE_NAME = "history.db"
 BUSY_TIMEOUT = 3.0  # seconds a writer waits for another's lock before the call goes unrecorded
 SQLITE_MAGIC = b"SQLite format 3\x00"
-MODES = ("on", "usage", "off")
 
 CALL_COLUMNS = (
     "ts", "command", "endpoint", "requested_model", "model", "ok", "error_type", "http_status", "request_id",
@@ -40,6 +39,13 @@ MIGRATIONS = (
         id TEXT PRIMARY KEY, created REAL, updated REAL, api TEXT, model TEXT, messages TEXT);
     CREATE INDEX IF NOT EXISTS conversations_updated ON conversations(updated);
     """,
+    # Turns are appended, never rewritten, so parallel calls on one conversation all keep theirs; a conversation
+    # is its row's messages (the head it started with) followed by its turns in the order they were written.
+    """
+    CREATE TABLE IF NOT EXISTS conversation_turns (
+        id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, ts REAL NOT NULL, messages TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS conversation_turns_id ON conversation_turns(conversation_id, id);
+    """,
 )
 FTS_SCHEMA = (
     "CREATE VIRTUAL TABLE calls_fts USING fts5(prompt, reply, content='calls', content_rowid='id')",
@@ -54,15 +60,8 @@ class HistoryError(Exception):
     """The history could not be read or written; the message is the one warning line."""
 
 
-def mode(args: Any = None) -> str:
-    """'on' (default), 'usage' (no text) or 'off', from --no-history and GRADIENT_HISTORY."""
-    if args is not None and getattr(args, "no_history", False):
-        return "off"
-    value = os.environ.get("GRADIENT_HISTORY", "on").strip().lower() or "on"
-    return {"0": "off", "no": "off", "false": "off", "1": "on", "yes": "on", "true": "on"}.get(value, value)
-
-
 def data_dir() -> str:
+    """The folder from the environment: GRADIENT_DATA_DIR, else the XDG data folder (Settings.data_dir's default)."""
     explicit = os.environ.get("GRADIENT_DATA_DIR")
     if explicit:
         return explicit
@@ -70,8 +69,8 @@ def data_dir() -> str:
     return os.path.join(xdg, "gradient-inference")
 
 
-def db_path() -> str:
-    return os.path.join(data_dir(), FILE_NAME)
+def db_path(folder: str | None = None) -> str:
+    return os.path.join(folder or data_dir(), FILE_NAME)
 
 
 def fts_wanted() -> bool:
@@ -85,10 +84,10 @@ def _busy_timeout() -> float:
         return BUSY_TIMEOUT
 
 
-def connect(create: bool = True) -> sqlite3.Connection | None:
-    """An open, migrated connection; None when there is no file and create is False. HistoryError on any fault;
-    a file that is not SQLite is left exactly as it is."""
-    path = db_path()
+def connect(create: bool = True, folder: str | None = None) -> sqlite3.Connection | None:
+    """An open, migrated connection to the history in folder (default: the environment's); None when there is no
+    file and create is False. HistoryError on any fault; a file that is not SQLite is left exactly as it is."""
+    path = db_path(folder)
     try:
         if not os.path.exists(path):
             if not create:
@@ -161,12 +160,17 @@ def has_fts(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
-def write(rows: list[dict], conversations: list[dict] | None = None, conn: sqlite3.Connection | None = None) -> None:
+def write(
+    rows: list[dict],
+    conversations: list[dict] | None = None,
+    conn: sqlite3.Connection | None = None,
+    folder: str | None = None,
+) -> None:
     """Insert call rows and upsert conversations in one transaction; HistoryError on any fault."""
     import sqlite3
 
     own = conn is None
-    conn = conn or connect()
+    conn = conn or connect(folder=folder)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
@@ -176,27 +180,30 @@ def write(rows: list[dict], conversations: list[dict] | None = None, conn: sqlit
         for c in conversations or []:
             conn.execute(
                 "INSERT INTO conversations (id, created, updated, api, model, messages) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, api=excluded.api, model=excluded.model, "
-                "messages=excluded.messages",
-                (c["id"], c["updated"], c["updated"], c.get("api"), c.get("model"), c["messages"]),
+                "ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, api=excluded.api, model=excluded.model",
+                (c["id"], c["updated"], c["updated"], c.get("api"), c.get("model"), c["head"]),
+            )
+            conn.execute(
+                "INSERT INTO conversation_turns (conversation_id, ts, messages) VALUES (?, ?, ?)",
+                (c["id"], c["updated"], c["turn"]),
             )
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        raise HistoryError(f"cannot write {db_path()}: {exc}") from None
+        raise HistoryError(f"cannot write {db_path(folder)}: {exc}") from None
     finally:
         if own:
             conn.close()
 
 
-def read_conversation(conversation_id: str | None) -> dict[str, Any] | None:
-    """{id, api, model, messages} of a conversation, or of the most recent with None; None when there is none.
-    HistoryError when the file cannot be read."""
+def read_conversation(conversation_id: str | None, folder: str | None = None) -> dict[str, Any] | None:
+    """{id, api, model, messages} of a conversation (its head, then every turn), or of the most recent with None;
+    None when there is none. HistoryError when the file cannot be read."""
     import json
     import sqlite3
 
-    conn = connect(create=False)
+    conn = connect(create=False, folder=folder)
     if conn is None:
         return None
     columns = "id, api, model, messages"
@@ -205,17 +212,29 @@ def read_conversation(conversation_id: str | None) -> dict[str, Any] | None:
             row = conn.execute(f"SELECT {columns} FROM conversations ORDER BY updated DESC LIMIT 1").fetchone()
         else:
             row = conn.execute(f"SELECT {columns} FROM conversations WHERE id=?", (conversation_id,)).fetchone()
+        turns = (
+            conn.execute(
+                "SELECT messages FROM conversation_turns WHERE conversation_id=? ORDER BY id", (row[0],)
+            ).fetchall()
+            if row
+            else []
+        )
     except sqlite3.Error as exc:
-        raise HistoryError(f"cannot read {db_path()}: {exc}") from None
+        raise HistoryError(f"cannot read {db_path(folder)}: {exc}") from None
     finally:
         conn.close()
-    return {"id": row[0], "api": row[1], "model": row[2], "messages": json.loads(row[3])} if row else None
+    if row is None:
+        return None
+    messages = json.loads(row[3] or "[]")
+    for (turn,) in turns:
+        messages += json.loads(turn)
+    return {"id": row[0], "api": row[1], "model": row[2], "messages": messages}
 
 
-def spend(since_ts: float) -> float:
+def spend(since_ts: float, folder: str | None = None) -> float:
     """Recorded USD since a time (known costs only; a batch's spend counted once), for budgets. 0.0 without history."""
     try:
-        conn = connect(create=False)
+        conn = connect(create=False, folder=folder)
     except HistoryError:
         return 0.0
     if conn is None:

@@ -89,7 +89,11 @@ def add_parsed(reply: dict[str, Any]) -> dict[str, Any]:
     """reply["parsed"]: the structured-output reply as JSON (None when the model called tools instead);
     a CliError of type invalid_json_output when it does not parse."""
     only_calls = reply["tool_calls"] and not reply["content"].strip()
-    reply["parsed"] = None if only_calls else gt.parse_structured(reply["content"])
+    try:
+        reply["parsed"] = None if only_calls else gt.parse_structured(reply["content"])
+    except cli.CliError as err:
+        err.reply = reply  # billed all the same: the pipeline records its usage and cost on the failed row
+        raise
     return reply
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 
+from gradient_inference.errors import UsageError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -32,30 +34,30 @@ def token_env(label: str) -> str:
     return TOKEN_PREFIX + label.upper().replace("-", "_")
 
 
-def tools_from_args(parser, args, api: str = "chat", agent: str | None = None) -> list[dict[str, Any]]:
-    """The server-side tool objects the flags ask for ([] when none); bad values and APIs that do not take
-    them are usage errors. With --dry-run an MCP token is a placeholder naming its variable."""
+def tools_from_args(args, api: str = "chat", agent: str | None = None, dry_run: bool = False) -> list[dict[str, Any]]:
+    """The server-side tool objects that args (the flags, or a ChatRequest: the same names) ask for ([] when none);
+    bad values and APIs that do not take them are UsageErrors. On a dry run an MCP token is its variable's name."""
     given = flags_given(args)
     if not given:
         return []
     if api not in ("chat", "responses") or agent:
         where = "--agent-url" if agent else f"--api {api}"
-        parser.error(
+        raise UsageError(
             f"{given[0]}: server-side tools work on Chat Completions and Responses (--api chat or responses)"
             f", not {where}"
         )
     for name, top in (("web_max_uses", 5), ("web_max_results", 10)):
         value = getattr(args, name)
         if value is not None and not 1 <= value <= top:
-            parser.error(f"--{name.replace('_', '-')} must be from 1 to {top}, got {value}")
+            raise UsageError(f"--{name.replace('_', '-')} must be from 1 to {top}, got {value}")
     if args.web_max_uses is not None and not (args.web_search or args.web_fetch):
-        parser.error("--web-max-uses needs --web-search or --web-fetch")
+        raise UsageError("--web-max-uses needs --web-search or --web-fetch")
     if args.web_max_results is not None and not args.web_search:
-        parser.error("--web-max-results needs --web-search")
+        raise UsageError("--web-max-results needs --web-search")
     tools: list[dict[str, Any]] = [
         {"type": "knowledge_base_retrieval", "knowledge_base_id": kb} for kb in args.knowledge_base or []
     ]
-    tools += _mcp_tools(parser, args)
+    tools += _mcp_tools(args, dry_run)
     uses = {"max_uses": args.web_max_uses} if args.web_max_uses is not None else {}
     if args.web_search:
         results = {"max_results": args.web_max_results} if args.web_max_results is not None else {}
@@ -65,7 +67,7 @@ def tools_from_args(parser, args, api: str = "chat", agent: str | None = None) -
     return tools
 
 
-def _mcp_tools(parser, args) -> list[dict[str, Any]]:
+def _mcp_tools(args, dry_run: bool) -> list[dict[str, Any]]:
     from urllib.parse import urlsplit
 
     from gradient_inference.network.api import is_loopback
@@ -74,26 +76,26 @@ def _mcp_tools(parser, args) -> list[dict[str, Any]]:
     for pair in args.mcp or []:
         label, sep, url = pair.partition("=")
         if not sep or not LABEL.fullmatch(label):
-            parser.error(f"--mcp {pair!r}: expected LABEL=URL, LABEL 1-64 letters, digits, '_' or '-'")
+            raise UsageError(f"--mcp {pair!r}: expected LABEL=URL, LABEL 1-64 letters, digits, '_' or '-'")
         if label in servers:
-            parser.error(f"--mcp: the label {label!r} is given twice; labels must be unique")
+            raise UsageError(f"--mcp: the label {label!r} is given twice; labels must be unique")
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            parser.error(f"--mcp {label}: {url!r} is not an https:// URL")
+            raise UsageError(f"--mcp {label}: {url!r} is not an https:// URL")
         if parts.scheme != "https" and not is_loopback(parts.hostname):
-            parser.error(f"--mcp {label}: the URL must be https:// (plain http only to loopback), got {url!r}")
+            raise UsageError(f"--mcp {label}: the URL must be https:// (plain http only to loopback), got {url!r}")
         server: dict[str, Any] = {"type": "mcp", "server_label": label, "server_url": url}
         env = token_env(label)
         if os.environ.get(env):
-            token = f"${env}" if getattr(args, "dry_run", False) else os.environ[env]
+            token = f"${env}" if dry_run else os.environ[env]
             server["authorization"] = f"Bearer {token}"
         servers[label] = server
     for pair in args.mcp_allow or []:
         label, sep, tool = pair.partition(":")
         if not sep or not tool:
-            parser.error(f"--mcp-allow {pair!r}: expected LABEL:TOOL")
+            raise UsageError(f"--mcp-allow {pair!r}: expected LABEL:TOOL")
         if label not in servers:
-            parser.error(f"--mcp-allow {pair!r}: no --mcp server has the label {label!r}")
+            raise UsageError(f"--mcp-allow {pair!r}: no --mcp server has the label {label!r}")
         servers[label].setdefault("allowed_tools", []).append(tool)
     return list(servers.values())
 

@@ -36,9 +36,13 @@ def load_tools(path: str) -> list[dict[str, Any]]:
     """Tools from a JSON array, each as {"type": "function", "function": {...}} or a bare function object,
     normalised to the Chat Completions shape; ValueError names the bad tool (from 1). A tool of any other
     type (DigitalOcean's server-side tools, a provider's own tools) is passed on unchanged."""
-    data = _read_json_file(path, "--tools file")
+    return normalize_tools(_read_json_file(path, "--tools file"), f"--tools file {path}")
+
+
+def normalize_tools(data: Any, where: str = "tools") -> list[dict[str, Any]]:
+    """load_tools for tools already parsed (the Python API's tools=[...])."""
     if not isinstance(data, list) or not data:
-        raise ValueError(f"--tools file {path} must hold a non-empty JSON array of tools")
+        raise ValueError(f"{where} must hold a non-empty JSON array of tools")
     tools = []
     for number, tool in enumerate(data, 1):
         if isinstance(tool, dict) and tool.get("type", "function") != "function":
@@ -70,16 +74,20 @@ def load_json_schema(path: str) -> tuple[str, dict[str, Any]]:
     response_format object). The name defaults to the file's stem."""
     import os
 
-    data = _read_json_file(path, "--json-schema file")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return schema_of(_read_json_file(path, "--json-schema file"), stem, f"--json-schema file {path}")
+
+
+def schema_of(data: Any, stem: str = "response", where: str = "schema") -> tuple[str, dict[str, Any]]:
+    """load_json_schema for a schema already parsed (the Python API's schema={...}); the name defaults to stem."""
     if isinstance(data, dict) and isinstance(data.get("json_schema"), dict):
         data = data["json_schema"]
     if isinstance(data, dict) and isinstance(data.get("schema"), dict):
         name, schema = data.get("name"), data["schema"]
     else:
-        stem = os.path.splitext(os.path.basename(path))[0]
         name, schema = re.sub(r"[^A-Za-z0-9_-]", "_", stem)[:64] or "response", data
     if not isinstance(schema, dict) or not schema:
-        raise ValueError(f"--json-schema file {path} must hold a JSON Schema object")
+        raise ValueError(f"{where} must hold a JSON Schema object")
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ValueError(f"--json-schema name must be 1-64 letters, digits, '_' or '-' (got {name!r})")
     return name, schema

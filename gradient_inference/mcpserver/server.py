@@ -40,6 +40,7 @@ def _error(message: str) -> types.CallToolResult:
 
 
 def build_server(settings) -> Server:
+    """settings: .settings (the pipeline's), .output_dir, .max_concurrency."""
     listed = tools.schemas()
     tool_list = [
         types.Tool(name=name, description=t["description"], inputSchema=t["schema"]) for name, t in listed.items()
@@ -132,8 +133,7 @@ def serve(settings) -> None:
         async with stdio_server(stdin=anyio.wrap_file(wire_in), stdout=anyio.wrap_file(wire_out)) as (read, write):
             await server.run(read, write, server.create_initialization_options())
 
-    anyio.run(main)
-    tools.write_history()  # what calls still in flight recorded (they are abandoned now)
+    anyio.run(main)  # each tool call wrote its own history row when it ended; abandoned ones never got a reply
     log.info("stdin closed; exiting")
     logging.shutdown()
     sys.stderr.flush()

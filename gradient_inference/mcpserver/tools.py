@@ -1,19 +1,12 @@
-"""The tools gradient-mcp serves: each one's input schema (written by hand), and a call that turns the tool's
-arguments into the matching command's flags, parses them with that command's own parser (so checks and messages
-are the command's) and runs the command's own function. No second HTTP client, no second price table.
+"""The tools gradient-mcp serves: each one's input schema (written by hand) and its call of the pipeline, the same
+functions the commands call (so checks, messages, costs and history rows are theirs). Each call is its own
+pipeline call, with its own history row under its tool's command, written when it ends.
 
 Nothing here imports the MCP SDK: server.py is the protocol side."""
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import importlib
 import json
-import os
-import sys
-import tempfile
-import threading
 
 from gradient_inference.cli import base as cli
 
@@ -33,6 +26,7 @@ def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
 
 
 MODEL = {"type": "string", "minLength": 1, "description": "model id (see list_models)"}
+STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 
 def _chat_schema() -> dict[str, Any]:
@@ -44,63 +38,95 @@ def _chat_schema() -> dict[str, Any]:
         "max_tokens": {"type": "integer", "minimum": 1, "description": "cap on generated tokens"},
         "temperature": {"type": "number", "minimum": 0, "maximum": 2, "description": "sampling temperature"},
         "json_schema": {"type": "object", "description": "JSON Schema the reply must follow (structured output)"},
-    }
-    if _has_flag("chat", "--conversation-id"):  # the history store's conversations, once gradient-chat has them
-        properties["conversation_id"] = {"type": "string", "minLength": 1, "description": "continue a conversation"}
+        "conversation_id": {"type": "string", "minLength": 1, "description": "continue a conversation"},
+        "web_search": {"type": "boolean", "description": "let the model search the web ($0.01 per search)"},
+        "web_fetch": {"type": "boolean", "description": "let the model read web pages and PDFs the prompt names"},
+        "knowledge_base": {**STRINGS, "description": "knowledge base ids to retrieve from"},
+        "mcp": {**STRINGS, "description": "remote MCP servers the model may use, as LABEL=URL "
+                "(token from GRADIENT_MCP_TOKEN_<LABEL>)"},
+    }  # fmt: skip
     return _schema(properties, ("prompt",))
 
 
-# ---------------------------------------------------------------- each tool: flags from arguments, then the call
+# ---------------------------------------------------------------- each tool: its pipeline call
 
 
-def _chat_argv(a: dict[str, Any], temp: str) -> list[str]:
-    argv = _flags(a, prompt="--prompt", model="--model", system="--system", api="--api")
-    argv += _flags(a, max_tokens="--max-tokens", temperature="--temperature", conversation_id="--conversation-id")
+def _chat_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.llm import tools as gt
+    from gradient_inference.pipeline import chat
+
+    request = chat.ChatRequest(
+        prompt=a["prompt"],
+        model=a.get("model"),
+        system=a.get("system"),
+        api=a.get("api") or "chat",
+        max_tokens=a.get("max_tokens"),
+        temperature=a.get("temperature"),
+        conversation_id=a.get("conversation_id"),
+        web_search=bool(a.get("web_search")),
+        web_fetch=bool(a.get("web_fetch")),
+        knowledge_base=a.get("knowledge_base"),
+        mcp=a.get("mcp"),
+    )
     if "json_schema" in a:
-        path = os.path.join(temp, "response.json")  # the command names the schema after the file: "response"
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(a["json_schema"], fh)
-        argv.append(f"--json-schema={path}")
-    return argv
-
-
-def _chat_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    reply, _thread = module.complete(parser, args)
+        try:
+            request.schema = gt.schema_of(a["json_schema"], "response", "json_schema")
+        except ValueError as exc:
+            raise cli.UsageError(str(exc)) from None
+    reply = chat.complete(settings, request, command="chat")
     out = {k: reply.get(k) for k in ("model", "usage", "cost", "conversation_id", "finish_reason")}
     out.update({k: reply[k] for k in ("parsed", "citations", "tool_calls", "reasoning") if reply.get(k)})
     return reply["content"], out, []
 
 
-def _models_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    models, prices = module.fetch_models(parser, args)
-    out = module.as_json(args, models, prices)
+def _models_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.pipeline.models import list_models
+
+    models, prices = list_models(settings, a.get("filter"), bool(a.get("with_prices")), command="models")
+    out: dict[str, Any] = {"models": models}
+    if a.get("with_prices"):
+        out["prices_source"] = prices["source"] if prices else None
     return "\n".join(m["id"] for m in models) or "no models match", out, []
 
 
-def _image_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    out = module.generate(parser, args, folder=settings.output_dir)
-    inline = []
-    for image in out["images"]:
-        if image["bytes"] <= MAX_INLINE_IMAGE:
-            with open(image["path"], "rb") as fh:  # as written: what the user has is what the client sees
-                inline.append((fh.read(), f"image/{image['format']}"))
-    return "\n".join(image["path"] for image in out["images"]), out, inline
+def _image_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.files import output as files
+    from gradient_inference.pipeline import image
+
+    made = image.generate(settings, a["prompt"].strip(), a.get("model"), a.get("n", 1), a.get("size", "auto"),
+                          command="image")  # fmt: skip
+    formats = [found["format"] for found in made["images"]]
+    many = len(formats) > 1
+    paths = files.default_paths(a["prompt"], [image.EXTENSIONS[f] for f in formats], many, False, folder=output_dir)
+    files.write_all(paths, [found["bytes"] for found in made["images"]], False)
+    out = image.describe(made, paths)
+    inline = [(found["bytes"], f"image/{found['format']}") for found in made["images"]
+              if len(found["bytes"]) <= MAX_INLINE_IMAGE]  # fmt: skip
+    return "\n".join(paths), out, inline
 
 
-def _embed_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    out = module.embed_result(parser, args)
-    rows = out["embeddings"]
+def _embed_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.pipeline.embed import embed
+
+    found = embed(settings, a["texts"], a.get("model"), command="embed")
+    rows = [{"index": i, "embedding": v} for i, v in enumerate(found["vectors"])]
+    out = {"model": found["model"], "embeddings": rows, "usage": found["usage"], "cost": found["cost"]}
     text = f"{len(rows)} embeddings of {len(rows[0]['embedding'])} dimensions from {out['model']}"
     return text, out, []
 
 
-def _prices_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    out = module.as_json(*module.price_rows(parser, args))
+def _prices_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.prices import lookup
+
+    query = lookup.PriceQuery(a.get("model"), cache_dir=settings.cache_dir, timeout=lookup.PAGE_TIMEOUT)
+    out = lookup.as_json(*lookup.price_rows(query, settings.warn))
     return json.dumps(out, ensure_ascii=False), out, []
 
 
-def _usage_run(module, parser, args, settings) -> tuple[str, dict[str, Any], list]:
-    out = module.spend_report(parser, args)
+def _usage_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.spend import report
+
+    out = report.usage_report(settings, a.get("since") or "7d", a.get("by") or "day")
     return json.dumps(out, ensure_ascii=False), out, []
 
 
@@ -114,7 +140,6 @@ TOOLS: dict[str, dict[str, Any]] = {
                 "with_prices": {"type": "boolean", "description": "add input/output USD per 1M tokens"},
             }
         ),
-        "argv": lambda a, temp: _flags(a, filter="--filter") + (["--prices"] if a.get("with_prices") else []),
         "run": _models_run,
     },
     "chat": {
@@ -122,7 +147,6 @@ TOOLS: dict[str, dict[str, Any]] = {
         "description": "Ask a DigitalOcean Gradient model; the reply is the text, with model, usage and cost "
         "(USD estimate) in the structured content.",
         "schema": _chat_schema,
-        "argv": _chat_argv,
         "run": _chat_run,
     },
     "generate_image": {
@@ -138,7 +162,6 @@ TOOLS: dict[str, dict[str, Any]] = {
             },
             ("prompt",),
         ),
-        "argv": lambda a, temp: _flags(a, prompt="--prompt", model="--model", size="--size", n="--n"),
         "run": _image_run,
     },
     "embed": {
@@ -151,7 +174,6 @@ TOOLS: dict[str, dict[str, Any]] = {
             },
             ("texts",),
         ),
-        "argv": lambda a, temp: _flags(a, model="--model") + ["--", *map(str, a.get("texts") or [])],
         "run": _embed_run,
     },
     "get_prices": {
@@ -160,7 +182,6 @@ TOOLS: dict[str, dict[str, Any]] = {
         "schema": lambda: _schema(
             {"model": {"type": "string", "description": "case-insensitive filter on model, provider or API id"}}
         ),
-        "argv": lambda a, temp: _flags(a, model="--model"),
         "run": _prices_run,
     },
     "usage": {
@@ -173,7 +194,6 @@ TOOLS: dict[str, dict[str, Any]] = {
                 "by": {"type": "string", "enum": ["day", "model", "command"], "description": "grouping (default day)"},
             }
         ),
-        "argv": lambda a, temp: _flags(a, since="--since", by="--by"),
         "run": _usage_run,
     },
 }
@@ -187,61 +207,22 @@ def schemas() -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------- running a call (in a worker thread)
 
 
-def call(name: str, arguments: dict[str, Any] | None, schema: dict[str, Any], settings) -> tuple[str, dict, list]:
+def call(name: str, arguments: dict[str, Any] | None, schema: dict[str, Any], server) -> tuple[str, dict, list]:
     """(text, structured content, [(image bytes, mime type)]) of one tool call, the key redacted from all of it;
-    ToolError with the command's one-line message on any failure."""
+    ToolError with the command's one-line message on any failure. server: the pipeline Settings and output_dir."""
     tool = TOOLS.get(name)
     if tool is None:
         raise ToolError(f"unknown tool {name!r}; the tools are {', '.join(TOOLS)}")
     arguments = arguments or {}
     _check_shape(name, arguments, schema)
-    module = importlib.import_module(f"gradient_inference.commands.{tool['command']}")
-    parser = module.build_parser()
-    prog = parser.prog
-
-    def refuse(message: str):  # argparse and the command's own checks call this: a tool error, not an exit
-        raise ToolError(f"{prog}: error: {message}")
-
-    parser.error = refuse  # type: ignore[method-assign]
-    with tempfile.TemporaryDirectory(prefix="gradient-mcp-") as temp, _recorded():
-        try:
-            argv = _server_flags(parser, settings) + tool["argv"](arguments, temp)  # before a "--"
-            args = parser.parse_args(argv)
-            _check_values(name, arguments, schema)
-            text, out, images = tool["run"](module, parser, args, settings)
-        except cli.CliError as err:
-            from gradient_inference.cli.errors import error_line
-
-            raise ToolError(cli.redact(error_line(err, prog))) from None
-        except SystemExit as exc:  # never expected: a command that exits instead of raising
-            raise ToolError(f"{prog}: error: the command exited with status {exc.code}") from None
-    return cli.redact(text), json.loads(cli.redact(json.dumps(out, ensure_ascii=False))), images
-
-
-_history = {"lock": threading.Lock(), "active": 0}
-
-
-@contextlib.contextmanager
-def _recorded():
-    """Around each call: when the last call in flight ends, the history rows of the calls so far are written
-    (history.record keeps one run's rows in memory until the run ends; here a run never ends)."""
-    with _history["lock"]:
-        _history["active"] += 1
+    _check_values(name, arguments, schema)
     try:
-        yield
-    finally:
-        with _history["lock"]:  # held while writing, so no call opens a row mid-write
-            _history["active"] -= 1
-            if _history["active"] == 0:
-                write_history()
+        text, out, images = tool["run"](server.settings, arguments, server.output_dir)
+    except cli.CliError as err:
+        from gradient_inference.cli.errors import error_line
 
-
-def write_history() -> None:
-    """Write the calls recorded so far (nothing is loaded if no request was ever sent); a fault is logged."""
-    record = sys.modules.get("gradient_inference.history.record")
-    warning = record.flush(None) if record is not None else None
-    if warning:
-        cli.note(f"warning: history not recorded: {warning}")
+        raise ToolError(cli.redact(error_line(err, f"gradient-{tool['command']}"))) from None
+    return cli.redact(text), json.loads(cli.redact(json.dumps(out, ensure_ascii=False))), images
 
 
 def _check_shape(name: str, arguments: dict[str, Any], schema: dict[str, Any]) -> None:
@@ -265,37 +246,3 @@ def _check_values(name: str, arguments: dict[str, Any], schema: dict[str, Any]) 
 def _where(error) -> str:
     path = ".".join(str(p) for p in error.absolute_path)
     return f"{path}: " if path else ""
-
-
-def _flags(arguments: dict[str, Any], **flags: str) -> list[str]:
-    """--flag=value for each argument given (the = form, so a value starting with '-' stays a value)."""
-    return [f"{flag}={_text(arguments[key])}" for key, flag in flags.items() if arguments.get(key) is not None]
-
-
-def _text(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else str(value)
-
-
-def _server_flags(parser: argparse.ArgumentParser, settings) -> list[str]:
-    """gradient-mcp's own --base-url, --timeout, --max-retries, --cache-dir, --no-history, for the commands that
-    take them."""
-    flags = []
-    for flag, value in (
-        ("--base-url", settings.base_url),
-        ("--timeout", settings.timeout),
-        ("--max-retries", settings.max_retries),
-        ("--cache-dir", settings.cache_dir),
-        ("--no-history", settings.no_history or None),
-    ):
-        if value is not None and flag in parser._option_string_actions and not _is_pricing_timeout(parser, flag):
-            flags.append(flag if value is True else f"{flag}={value}")
-    return flags
-
-
-def _is_pricing_timeout(parser: argparse.ArgumentParser, flag: str) -> bool:
-    return flag == "--timeout" and parser.prog == "gradient-pricing"  # its --timeout is per price page: own default
-
-
-def _has_flag(command: str, flag: str) -> bool:
-    module = importlib.import_module(f"gradient_inference.commands.{command}")
-    return flag in module.build_parser()._option_string_actions

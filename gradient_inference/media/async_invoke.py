@@ -19,7 +19,6 @@ from gradient_inference.cli.base import CliError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from typing import Any
 
 TERMINAL = ("COMPLETED", "FAILED")
@@ -67,18 +66,18 @@ def _is_a(value: Any, kind: str) -> bool:
     return isinstance(value, {"string": str, "integer": int, "number": (int, float), "boolean": bool}[kind])
 
 
-def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id: str, fields: dict) -> dict | None:
-    """Submit a job, wait for COMPLETED within --max-wait, return the finished job (None with --dry-run).
+def run_job(call, model_id: str, fields: dict, max_wait: float) -> dict | None:
+    """Submit a job for the pipeline call, wait for COMPLETED within max_wait seconds (--max-wait), return the
+    finished job (None on a dry run).
 
     FAILED, or still running at the deadline, is a CliError carrying the job's request id.
     """
     from gradient_inference.network import api as net
 
-    session = None if args.dry_run else net.open_session(args.max_retries)
+    settings = call.settings
+    session = None if settings.dry_run else net.open_session(settings.max_retries)
     started = time.monotonic()
-    resp = net.api_request(
-        args, parser, "POST", "/async-invoke", {"model_id": model_id, "input": fields}, idempotent=False
-    )
+    resp = net.api_request(call, "POST", "/async-invoke", {"model_id": model_id, "input": fields}, idempotent=False)
     if resp is None:  # --dry-run
         return None
     job = net.read_json(resp)
@@ -90,7 +89,7 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
     def read(url_path: str) -> tuple[dict, str]:
         """GET the job (or its status); a failure names the job so that it can be fetched later."""
         try:
-            answer = net.read_json(net.api_request(args, parser, "GET", url_path, session=session))
+            answer = net.read_json(net.api_request(call, "GET", url_path, session=session))
             return answer, _status(answer)
         except CliError as err:
             err.message = f"{err.message}; the job's request id is {request_id}"
@@ -100,11 +99,11 @@ def run_job(args: argparse.Namespace, parser: argparse.ArgumentParser, model_id:
     status, delay = _status(job), POLL_FIRST
     try:
         while status not in TERMINAL:
-            remaining = args.max_wait - (time.monotonic() - started)
+            remaining = max_wait - (time.monotonic() - started)
             if remaining <= 0:
                 raise CliError(
-                    f"the job is still {status} after {args.max_wait:g}s (--max-wait); nothing written; "
-                    f"fetch the result later with GET {net.base_url(args, parser)}{path}",
+                    f"the job is still {status} after {max_wait:g}s (--max-wait); nothing written; "
+                    f"fetch the result later with GET {settings.base_url}{path}",
                     kind="max_wait_exceeded",
                     request_id=request_id,
                 )

@@ -6,24 +6,28 @@ functions, after argument parsing has succeeded.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
-from gradient_inference.cli import base as cli
-from gradient_inference.cli.base import CliError, debug, redact
+from gradient_inference import errors
+from gradient_inference.cli.base import debug, redact
+from gradient_inference.errors import CliError
+from gradient_inference.network.credentials import (  # noqa: F401  (net.agent_endpoint, net.is_loopback, ...)
+    AGENT_KEY_ENV,
+    AGENT_KEY_HELP,
+    KEY_HELP,
+    agent_endpoint,
+    api_key,
+    is_loopback,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Iterator
     from typing import Any
 
-KEY_HELP = (
-    "set GRADIENT_API_KEY (or MODEL_ACCESS_KEY) to a model access key; create one in the "
-    "DigitalOcean control panel under Gradient AI > Serverless Inference > Model Access Keys "
-    "(https://cloud.digitalocean.com/gen-ai/model-access-keys)"
-)
+    from gradient_inference.pipeline.call import Call
+
 RETRY_STATUSES = frozenset([408, 409, 429, *range(500, 600)])
 # A request that starts billable work with no idempotency key (image generation, async-invoke) is retried only
 # when the server cannot have started it: refused before sending (connect errors), 429, 503.
@@ -31,70 +35,8 @@ UNSTARTED_STATUSES = frozenset([429, 503])
 RETRY_AFTER_CAP = 60.0  # seconds; a longer (or unparsable) Retry-After falls back to backoff, as openai-python does
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 8.0
 MAX_BODY_BYTES = 64 * 1024 * 1024  # image responses with n=10 base64 PNGs stay well under this
-AGENT_KEY_ENV = "GRADIENT_AGENT_KEY"
-AGENT_KEY_HELP = f"set {AGENT_KEY_ENV} to the agent's endpoint access key (the agent's Settings in the control panel)"
 
 # ---------------------------------------------------------------- config
-
-
-def base_url(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
-    from urllib.parse import urlsplit
-
-    url = (args.base_url or os.environ.get("GRADIENT_BASE_URL") or cli.DEFAULT_BASE_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        parser.error(f"base URL must be an http(s) URL, got {url!r}")
-    return url
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def agent_endpoint(text: str) -> str:
-    """An agent's chat URL, URL/api/v1/chat/completions?agent=true, from its bare host or https URL (which may
-    already end in /api/v1); ValueError unless https (plain http only to loopback)."""
-    from urllib.parse import urlsplit
-
-    url = text.strip() if "://" in text else "https://" + text.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"--agent-url must be the agent's https URL or host, got {text!r}")
-    if parts.scheme != "https" and not is_loopback(parts.hostname):
-        raise ValueError(f"--agent-url must be https:// (plain http only to loopback), got {text!r}")
-    url = url.rstrip("/")
-    for suffix in ("/api/v1", "/api"):
-        url = url[: -len(suffix)] if url.endswith(suffix) else url
-    return url + "/api/v1/chat/completions?agent=true"
-
-
-def api_key(url: str, key_env: str | None = None) -> str:
-    """The model key, or with key_env the key in that variable only (the agent key: exit 2 if missing)."""
-    names = (key_env,) if key_env else ("GRADIENT_API_KEY", "MODEL_ACCESS_KEY")
-    key = next((os.environ[n].strip() for n in names if os.environ.get(n, "").strip()), "")
-    if not key and key_env:
-        raise CliError(f"no agent key: {AGENT_KEY_HELP}", kind="missing_agent_key", exit_code=cli.EXIT_USAGE)
-    if not key:
-        raise CliError(f"no API key: {KEY_HELP}", kind="missing_api_key")
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not is_loopback(parts.hostname):
-        raise CliError(
-            f"refusing to send the API key over plain http:// to {parts.hostname}; use https:// "
-            "(plain http is allowed only for loopback hosts)",
-            kind="insecure_base_url",
-        )
-    return key
 
 
 # ---------------------------------------------------------------- HTTP
@@ -172,8 +114,7 @@ def curl_command(method: str, url: str, body: Any = None, key_env: str = "GRADIE
 
 
 def api_request(
-    args: argparse.Namespace,
-    parser: argparse.ArgumentParser,
+    call: Call,
     method: str,
     path: str,
     body: Any = None,
@@ -183,40 +124,41 @@ def api_request(
     key_env: str | None = None,
     idempotent: bool = True,
 ):
-    """Send one API request and return the successful response (or None with --dry-run).
+    """Send one API request for the call and return the successful response (or None on a dry run, after printing
+    the curl command). The budget is checked before any POST; the request's history row goes on the call.
 
     `url` replaces base URL + path; its key comes from the variable `key_env` only (an agent's key).
     `idempotent=False` (a request that starts a billable job): its own session, retried only when the server
     cannot have started the job; otherwise the error says the job may have started.
-    Every failure becomes a CliError naming status, server message and request id.
+    Every failure becomes a GradientError naming status, server message and request id.
     """
-    url = url or base_url(args, parser) + path
-    if getattr(args, "dry_run", False):
+    settings = call.settings
+    url = url or settings.base_url + path
+    if settings.dry_run:
         print(curl_command(method, url, body, key_env or "GRADIENT_API_KEY"))
         return None
-    key = api_key(url, key_env)
-    if method == "POST" and (getattr(args, "budget", None) or os.environ.get("GRADIENT_BUDGET")):
+    key = api_key(url, key_env, settings.api_key)
+    if method == "POST" and settings.budget is not None:
         from gradient_inference.spend import budget
 
-        budget.check(args)  # before any billed request: at or past the budget, nothing is sent
+        budget.check(call)  # before any billed request: at or past the budget, nothing is sent
     import requests
 
-    from gradient_inference.history import record  # imports no sqlite3: rows are written when the command ends
+    from gradient_inference.history import record  # imports no sqlite3: rows are written when the call closes
 
-    row = record.open_row(args, method, path, body, url if key_env else None)
+    row = record.open_row(call, method, path, body, url if key_env else None)
     if not idempotent:
-        session = open_session(args.max_retries, idempotent=False)
-    session = session or open_session(args.max_retries)
+        session = open_session(settings.max_retries, idempotent=False)
+    session = session or settings.session or open_session(settings.max_retries)
     headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream" if stream else "application/json"}
     debug(f"> {method} {url}")
     debug("> Authorization: Bearer ***")
     started = time.monotonic()
+    timeout = settings.timeout
     try:
-        resp = session.request(
-            method, url, json=body, headers=headers, stream=True, timeout=(args.timeout, args.timeout)
-        )
+        resp = session.request(method, url, json=body, headers=headers, stream=True, timeout=(timeout, timeout))
     except requests.exceptions.RequestException as exc:
-        err = _transport_error(exc, url, args)
+        err = _transport_error(exc, url, settings)
         unsent = isinstance(exc, requests.exceptions.ConnectTimeout) or "refused" in err.message
         if not (idempotent or unsent):
             err.attempts = 1  # a read error or a dropped connection is never retried here
@@ -235,7 +177,7 @@ def api_request(
             err = may_have_started(err)
         record.failed(row, err)
         if resp.status_code == 404 and isinstance(body, dict) and key_env is None:  # not for an agent
-            suggest_model(err, body, args, parser, session)
+            suggest_model(err, body, call, session)
         raise err
     return resp
 
@@ -250,7 +192,7 @@ def may_have_started(err: CliError) -> CliError:
     return err
 
 
-def suggest_model(err: CliError, body: dict, args: argparse.Namespace, parser, session) -> None:
+def suggest_model(err: CliError, body: dict, call: Call, session) -> None:
     """A 404 naming the requested model costs one GET /models; the closest ids join the error message,
     so an agent can correct itself in one step. A failing lookup leaves the error as it was."""
     import difflib
@@ -259,7 +201,7 @@ def suggest_model(err: CliError, body: dict, args: argparse.Namespace, parser, s
     if not isinstance(model, str) or model not in err.message:
         return
     try:
-        listing = read_json(api_request(args, parser, "GET", "/models", session=session))["data"]
+        listing = read_json(api_request(call, "GET", "/models", session=session))["data"]
         ids = {m["id"].lower(): m["id"] for m in listing if isinstance(m, dict) and isinstance(m.get("id"), str)}
     except (CliError, KeyError, TypeError, AttributeError):
         return
@@ -282,18 +224,19 @@ def _request_id(resp) -> str | None:
     return None
 
 
-def _transport_error(exc: Exception, url: str, args: argparse.Namespace) -> CliError:
+def _transport_error(exc: Exception, url: str, settings) -> CliError:
     from urllib.parse import urlsplit
 
     import requests
 
     host = urlsplit(url).netloc
-    attempts = args.max_retries + 1
+    attempts = settings.max_retries + 1
     text = str(exc)
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in text.lower():
-        return CliError(f"timed out after {args.timeout:g}s talking to {host}", kind="timeout", attempts=attempts)
+        message = f"timed out after {settings.timeout:g}s talking to {host}"
+        return errors.APITimeoutError(message, kind="timeout", attempts=attempts)
     if isinstance(exc, requests.exceptions.SSLError):
-        return CliError(f"TLS error talking to {host}: {exc}", kind="tls_error")
+        return errors.APIConnectionError(f"TLS error talking to {host}: {exc}", kind="tls_error")
     if isinstance(exc, requests.exceptions.ConnectionError):
         if "refused" in text.lower():
             reason = "connection refused"
@@ -301,8 +244,8 @@ def _transport_error(exc: Exception, url: str, args: argparse.Namespace) -> CliE
             reason = "host name not found"
         else:
             reason = "connection failed or dropped"
-        return CliError(f"cannot reach {host}: {reason}", kind="connection_error", attempts=attempts)
-    return CliError(f"request to {host} failed: {type(exc).__name__}", kind="request_error")
+        return errors.APIConnectionError(f"cannot reach {host}: {reason}", kind="connection_error", attempts=attempts)
+    return errors.APIConnectionError(f"request to {host} failed: {type(exc).__name__}", kind="request_error")
 
 
 def _http_error(resp, request_id: str | None, attempts: int, key_help: str = KEY_HELP) -> CliError:
@@ -312,13 +255,25 @@ def _http_error(resp, request_id: str | None, attempts: int, key_help: str = KEY
         message = resp.reason or "request failed"
     if resp.status_code == 401:
         message = f"{message}; check your key: {key_help}"
-    return CliError(
+    return errors.status_error_class(resp.status_code)(
         message,
         kind=kind or _status_kind(resp.status_code),
         status=resp.status_code,
         request_id=request_id,
         attempts=attempts,
+        body=_body_json(body),
     )
+
+
+def _body_json(body: bytes) -> Any:
+    """The error body as JSON when it is JSON, else its text (for APIStatusError.body), redacted."""
+    import json
+
+    text = redact(body.decode("utf-8", "replace"))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text or None
 
 
 def _status_kind(status: int) -> str:
@@ -385,7 +340,7 @@ def read_body(resp, cap: int = MAX_BODY_BYTES, strict: bool = True) -> bytes:
         raise
     except Exception as exc:
         if strict:
-            raise CliError(
+            raise errors.APIConnectionError(
                 f"the connection broke off while reading the response ({type(exc).__name__})",
                 kind="connection_error",
                 request_id=_request_id(resp),

@@ -217,6 +217,12 @@ def format_age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def find_price(model: str, explicit_dir: str | None = None) -> dict | None:
+    """The offline price row for a model, or None when it has none."""
+    prices = offline_prices(explicit_dir)
+    return match_price(str(model or ""), prices["models"]) if prices else None
+
+
 def call_cost(model: str, usage: dict, explicit_dir: str | None = None) -> dict | None:
     """{usd, source, price_model} for one call from cached or bundled prices (never live), or None."""
     prices = offline_prices(explicit_dir)

@@ -1,34 +1,25 @@
-"""Budgets: `USD/day|week|month` from --budget or GRADIENT_BUDGET, checked against the spend the history
-recorded in the current window (calendar day, ISO week or month, UTC) before any billed request.
-
-Parsed when a request is about to be sent, not at import; sqlite3 is loaded only when a budget is set.
-"""
+"""Budgets: `USD/day|week|month` (Settings.budget, from --budget or GRADIENT_BUDGET, parsed when the settings are
+built), checked against the spend the history recorded in the current window (calendar day, ISO week or month,
+UTC) before any billed request. sqlite3 is loaded only when a budget is set."""
 
 from __future__ import annotations
 
-import os
-import re
-
-from gradient_inference.cli.base import EXIT_USAGE, CliError
+from gradient_inference.errors import BudgetExceededError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 PERIODS = ("day", "week", "month")
-_checked: dict[str, Any] = {}
 
 
 def parse(text: str) -> tuple[float, str]:
-    """(USD, period) from '5/day', '$20/week', '100/month'; CliError (exit 2) otherwise."""
-    match = re.fullmatch(r"\s*\$?\s*(\d+(?:\.\d+)?)\s*/\s*(day|week|month)\s*", text or "", re.IGNORECASE)
-    if not match or float(match.group(1)) <= 0:
-        raise CliError(
-            f"budget must be USD/day, USD/week or USD/month with a positive amount (e.g. 5/day), got {text!r}",
-            kind="usage_error",
-            exit_code=EXIT_USAGE,
-        )
-    return float(match.group(1)), match.group(2).lower()
+    """(USD, period) from '5/day', '$20/week', '100/month'; UsageError (exit 2) otherwise."""
+    from gradient_inference.pipeline.settings import parse_budget
+
+    found = parse_budget(text if text is not None else "")
+    assert found is not None
+    return found
 
 
 def window_start(period: str, now: float) -> float:
@@ -43,50 +34,43 @@ def window_start(period: str, now: float) -> float:
     return today.timestamp()
 
 
-def configured(args: Any = None) -> str | None:
-    """The budget text from --budget, else GRADIENT_BUDGET, else None."""
-    return getattr(args, "budget", None) or os.environ.get("GRADIENT_BUDGET", "").strip() or None
-
-
-def status(args: Any = None, pending: float = 0.0) -> dict[str, Any] | None:
+def status(settings: Any, pending: float = 0.0) -> dict[str, Any] | None:
     """{usd, period, since, spent, left} for the budget in force, or None when there is none.
-    A malformed budget, or a budget with the history off (nothing to count it from), is exit 2."""
-    text = configured(args)
-    if text is None:
+    A budget with the history off (nothing to count it from) is a usage error."""
+    if settings.budget is None:
         return None
-    usd, period = parse(text)
-    from gradient_inference.history import store
-
-    if store.mode(args) == "off":
-        raise CliError(
-            "a budget needs the history to count spend from; unset GRADIENT_HISTORY=off / --no-history",
-            kind="usage_error",
-            exit_code=EXIT_USAGE,
-        )
+    usd, period = settings.budget
+    if settings.history == "off":
+        raise UsageError("a budget needs the history to count spend from; unset GRADIENT_HISTORY=off / --no-history")
     import time
 
+    from gradient_inference.history import store
+
     since = window_start(period, time.time())
-    spent = round(store.spend(since) + pending, 8)
+    spent = round(store.spend(since, settings.data_dir) + pending, 8)
     return {"usd": usd, "period": period, "since": since, "spent": spent, "left": round(max(0.0, usd - spent), 8)}
 
 
-def check(args: Any = None) -> dict[str, Any] | None:
-    """Before a billed request: exit 1 (budget_exceeded) when this window's recorded spend, with the calls this
-    run has made but not yet written, is at or past the budget. The budget's status, or None."""
-    if configured(args) is None:
+def check(call: Any) -> dict[str, Any] | None:
+    """Before a billed request: BudgetExceededError (exit 1) when this window's recorded spend, with what the call
+    has spent but not yet written, is at or past the budget. The budget's status, or None."""
+    if call.settings.budget is None:
         return None
-    from gradient_inference.history import record
-
-    pending = sum(row.get("cost_usd") or 0.0 for row in record._pending)
-    found = status(args, pending)
+    found = status(call.settings, call.pending_usd())
     if found and found["spent"] >= found["usd"]:
         raise exceeded(found)
     return found
 
 
-def exceeded(found: dict[str, Any]) -> CliError:
-    return CliError(
-        f"budget exceeded: ${found['spent']:.4f} spent this {found['period']} (UTC) of a "
-        f"${found['usd']:g}/{found['period']} budget; nothing sent",
+def exceeded(found: dict[str, Any]) -> BudgetExceededError:
+    return BudgetExceededError(
+        f"budget exceeded: {usd_text(found['spent'])} spent this {found['period']} (UTC) of a "
+        f"{usd_text(found['usd'])}/{found['period']} budget; nothing sent",
         kind="budget_exceeded",
     )
+
+
+def usd_text(value: float) -> str:
+    """Dollars written plainly: $0.00001, $5, $1.2345 (never $1e-05)."""
+    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return f"${text or '0'}"

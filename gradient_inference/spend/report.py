@@ -39,14 +39,44 @@ def since_ts(text: str, now: float | None = None) -> float:
         raise ValueError(f"--since must be like 24h, 7d, 30d or YYYY-MM-DD, got {text!r}") from None
 
 
-def spend_rows(since: float, by: str) -> list[dict[str, Any]]:
+def usage_report(settings, since: str = "7d", by: str = "day") -> dict[str, Any]:
+    """What gradient-usage --json prints (and the MCP usage tool and Client.usage return): the spend per group
+    since `since`, and the budget's window when one is set. UsageError for a bad since or by."""
+    from gradient_inference.errors import GradientError, UsageError
+    from gradient_inference.history import store
+    from gradient_inference.spend import budget
+
+    if by not in GROUPS:
+        raise UsageError(f"by must be one of {', '.join(GROUPS)}, got {by!r}")
+    try:
+        start = since_ts(since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    window = budget.status(settings)
+    try:
+        rows = spend_rows(start, by, settings.data_dir)
+    except store.HistoryError as exc:
+        raise GradientError(str(exc), kind="history_error") from None
+    out = {"since": iso(start), "by": by, "rows": rows, "total_usd": round(sum(r["usd"] or 0.0 for r in rows), 8)}
+    if window is not None:
+        out["budget"] = {**window, "since": iso(window["since"])}
+    return out
+
+
+def iso(ts: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def spend_rows(since: float, by: str, folder: str | None = None) -> list[dict[str, Any]]:
     """[{key, calls, input_tokens, output_tokens, usd, unpriced_calls}] since a time, grouped `by`; [] when
     there is no history file. HistoryError when it cannot be read."""
     import sqlite3
 
     from gradient_inference.history import store
 
-    conn = store.connect(create=False)
+    conn = store.connect(create=False, folder=folder)
     if conn is None:
         return []
     sql = (
@@ -56,7 +86,7 @@ def spend_rows(since: float, by: str) -> list[dict[str, Any]]:
     try:
         found = conn.execute(sql, (since,)).fetchall()
     except sqlite3.Error as exc:
-        raise store.HistoryError(f"cannot read {store.db_path()}: {exc}") from None
+        raise store.HistoryError(f"cannot read {store.db_path(folder)}: {exc}") from None
     finally:
         conn.close()
     names = ("key", "calls", "input_tokens", "output_tokens", "usd", "unpriced_calls")
@@ -66,14 +96,14 @@ def spend_rows(since: float, by: str) -> list[dict[str, Any]]:
     return rows
 
 
-def batch_recorded(batch_id: str) -> bool:
+def batch_recorded(batch_id: str, folder: str | None = None) -> bool:
     """Whether the history already holds a batch's spend (a row with this batch_id and a cost)."""
     import sqlite3
 
     from gradient_inference.history import store
 
     try:
-        conn = store.connect(create=False)
+        conn = store.connect(create=False, folder=folder)
     except store.HistoryError:
         return False
     if conn is None:
@@ -87,15 +117,13 @@ def batch_recorded(batch_id: str) -> bool:
         conn.close()
 
 
-def record_batch_spend(args, batch_id: str, usd: float | None, tokens: tuple[int, int], basis: str) -> None:
+def record_batch_spend(settings, batch_id: str, usd: float | None, tokens: tuple[int, int], basis: str) -> None:
     """The spend of a DigitalOcean batch, recorded once: when its results are first downloaded."""
-    from gradient_inference.history import record, store
+    from gradient_inference.history import record
 
-    if usd is None or store.mode(args) == "off" or batch_recorded(batch_id):
+    if usd is None or settings.history == "off" or batch_recorded(batch_id, settings.data_dir):
         return
     cost = {"usd": usd, "source": "batch results", "price_model": None, "cost_basis": basis}
     usage = {"input_tokens": tokens[0], "output_tokens": tokens[1]}
     endpoint = f"/batches/{batch_id}/results"
-    record.call(
-        "batch", endpoint, requested_model=None, args=args, reply={"usage": usage}, cost=cost, batch_id=batch_id
-    )
+    record.call(settings, "batch", endpoint, requested_model=None, reply={"usage": usage}, cost=cost, batch_id=batch_id)

@@ -1,5 +1,5 @@
-"""gradient-chat's conversations: which one a call continues (-c, --conversation-id, --conversation FILE),
-the tool results it adds (--tool-result), and keeping it after a successful reply.
+"""Which conversation a chat call continues (the last one, an id from the history, or a JSONL file), the tool
+results it adds, and keeping the call's turn after a successful reply. The history stores; this decides.
 
 Stored and written in Chat Completions shape; each API module converts from that (as for --messages-file).
 """
@@ -8,65 +8,70 @@ from __future__ import annotations
 
 import os
 
+from gradient_inference.errors import GradientError, UsageError
 from gradient_inference.history import record, store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from gradient_inference.pipeline.call import Call
 
-def open_thread(parser, args) -> dict[str, Any]:
-    """{id, new, file, prior, added}: the conversation this call belongs to, its messages so far, and the
-    tool messages this call adds. Every bad input exits 2 here, before anything is sent."""
+
+def open_thread(settings, request) -> dict[str, Any]:
+    """{id, new, file, prior, added, model, api}: the conversation the request belongs to, its messages so far,
+    and the tool messages it adds. Every bad input is a UsageError here, before anything is sent."""
     from gradient_inference.llm import conversation as conv
 
-    chosen = [f for f, on in (("--continue", args.continue_), ("--conversation-id", args.conversation_id),
-                              ("--conversation", args.conversation), ("--messages-file", args.messages_file)) if on]  # fmt: skip
+    chosen = [f for f, on in (("--continue", request.continue_last), ("--conversation-id", request.conversation_id),
+                              ("--conversation", request.conversation_file),
+                              ("--messages-file", request.messages is not None)) if on]  # fmt: skip
     if len(chosen) > 1:
-        parser.error(f"{chosen[0]} and {chosen[1]} cannot be given together")
-    thread: dict[str, Any] = {"id": None, "new": True, "file": args.conversation, "prior": [], "added": []}
-    thread["model"] = None  # the continued conversation's, used when --model is not given on the same API
-    if args.continue_ or args.conversation_id:
-        if store.mode(args) == "off":
-            parser.error(f"{chosen[0]} needs the history, which is off (--no-history or GRADIENT_HISTORY=off)")
+        raise UsageError(f"{chosen[0]} and {chosen[1]} cannot be given together")
+    file = request.conversation_file
+    thread: dict[str, Any] = {"id": None, "new": True, "file": file, "prior": [], "added": [], "model": None}
+    if request.continue_last or request.conversation_id:
+        if settings.history == "off":
+            raise UsageError(f"{chosen[0]} needs the history, which is off (--no-history or GRADIENT_HISTORY=off)")
         try:
-            found = store.read_conversation(args.conversation_id)
+            found = store.read_conversation(request.conversation_id, settings.data_dir)
         except store.HistoryError as exc:
-            parser.error(f"{chosen[0]}: {exc}")
+            raise UsageError(f"{chosen[0]}: {exc}") from None
         if found is None:
-            what = f"no conversation {args.conversation_id!r}" if args.conversation_id else "no conversation yet"
-            parser.error(f"{chosen[0]}: {what} in the history ({store.db_path()})")
+            cid = request.conversation_id
+            what = f"no conversation {cid!r}" if cid else "no conversation yet"
+            raise UsageError(f"{chosen[0]}: {what} in the history ({store.db_path(settings.data_dir)})")
         thread.update(id=found["id"], new=False, prior=found["messages"], api=found["api"], model=found["model"])
-    elif args.conversation:
-        thread["prior"] = read_file_conversation(parser, args.conversation)
-        thread["id"] = file_conversation_id(args.conversation)
+    elif file:
+        thread["prior"] = read_file_conversation(file)
+        thread["id"] = file_conversation_id(file)
         thread["new"] = not thread["prior"]
-    thread["added"] = tool_messages(parser, args, thread["prior"], chosen)
-    if thread["id"] is None and store.mode(args) != "off":
+    thread["added"] = tool_messages(request.tool_results, thread["prior"], chosen)
+    if thread["id"] is None and settings.history != "off":
         thread["id"] = record.new_conversation_id()
-    if args.system and thread["prior"] and thread["prior"][0].get("role") == "system":
+    if request.system and thread["prior"] and thread["prior"][0].get("role") == "system":
         thread["prior"] = thread["prior"][1:]  # --system replaces the conversation's own
     try:
         conv.check_messages(thread["prior"] + thread["added"]) if thread["prior"] or thread["added"] else None
     except ValueError as exc:
-        parser.error(f"{chosen[0] if chosen else '--tool-result'}: {exc}")
+        raise UsageError(f"{chosen[0] if chosen else '--tool-result'}: {exc}") from None
     return thread
 
 
-def read_file_conversation(parser, path: str) -> list[dict]:
+def read_file_conversation(path: str) -> list[dict]:
     """The messages in FILE, read as --messages-file is; a missing or empty FILE is a new conversation."""
     from gradient_inference.files.input import read_file
     from gradient_inference.llm import conversation as conv
 
     if not os.path.exists(path):
         return []
-    text = read_file(parser, path, "--conversation")
+    text = read_file(path, "--conversation")
     if not text.strip():
         return []
     try:
         return conv.read_conversation(text)
     except ValueError as exc:
-        parser.error(f"--conversation {path}: {exc}")
+        raise UsageError(f"--conversation {path}: {exc}") from None
 
 
 def file_conversation_id(path: str) -> str:
@@ -83,25 +88,20 @@ def unanswered_calls(messages: list[dict]) -> list[str]:
     return [i for i in ids if i not in answered]
 
 
-def tool_messages(parser, args, prior: list[dict], chosen: list[str]) -> list[dict]:
-    """{"role": "tool"} messages from --tool-result CALL_ID=TEXT or CALL_ID=@PATH."""
-    if not args.tool_result:
+def tool_messages(results: list[tuple[str, str]] | None, prior: list[dict], chosen: list[str]) -> list[dict]:
+    """{"role": "tool"} messages answering the conversation's open tool calls, from (call id, text) pairs."""
+    if not results:
         return []
     if not chosen:
-        parser.error("--tool-result needs the conversation it answers: --conversation FILE, -c or --conversation-id")
+        raise UsageError(
+            "--tool-result needs the conversation it answers: --conversation FILE, -c or --conversation-id"
+        )
     open_ids = unanswered_calls(prior)
     added: list[dict] = []
-    for given in args.tool_result:
-        call_id, sep, text = given.partition("=")
-        if not sep or not call_id:
-            parser.error(f"--tool-result must be CALL_ID=TEXT or CALL_ID=@PATH, got {given!r}")
+    for call_id, text in results:
         if call_id not in open_ids or any(m["tool_call_id"] == call_id for m in added):
             expected = ", ".join(open_ids) or "none"
-            parser.error(f"--tool-result {call_id}: not an unanswered tool call of this conversation ({expected})")
-        if text.startswith("@"):
-            from gradient_inference.files.input import read_file
-
-            text = read_file(parser, text[1:], "--tool-result")
+            raise UsageError(f"--tool-result {call_id}: not an unanswered tool call of this conversation ({expected})")
         added.append({"role": "tool", "tool_call_id": call_id, "content": text})
     return added
 
@@ -123,15 +123,17 @@ def assistant_message(reply: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def keep(thread: dict[str, Any], sent: list[dict], message: dict, api: str, model: str, system, prompt) -> None:
-    """After a successful reply: append this call's new messages to FILE (whole lines, fsynced), and save the
-    whole conversation with this run's history rows."""
+def keep(call: Call, thread: dict[str, Any], sent: list[dict], message: dict, api: str, model: str, system, prompt):
+    """After a successful reply: append this call's turn to FILE (whole lines, fsynced) and to the history's
+    conversation (written when the call closes), never rewriting what is there."""
+    tail = [{"role": "user", "content": prompt}] if prompt else []
+    turn = [*thread["added"], *tail, message]
     if thread["file"]:
         head = [{"role": "system", "content": system}] if system and thread["new"] else []
-        tail = [{"role": "user", "content": prompt}] if prompt else []
-        append_lines(thread["file"], [*head, *thread["added"], *tail, message])
+        append_lines(thread["file"], [*head, *turn])
     if thread["id"]:
-        record.save_conversation(thread["id"], api, model, [*sent, message])
+        head = sent[: len(sent) - len(turn) + 1]  # what the conversation started with, for a new one
+        record.save_conversation(call, thread["id"], api, model, head, turn)
 
 
 def append_lines(path: str, messages: list[dict]) -> None:
@@ -139,12 +141,10 @@ def append_lines(path: str, messages: list[dict]) -> None:
     half a line. A file not ending in a newline gets one first."""
     import json
 
-    from gradient_inference.cli import base as cli
-
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError as exc:
-        raise cli.CliError(f"cannot write --conversation {path}: {exc.strerror or exc}", kind="write_error") from None
+        raise GradientError(f"cannot write --conversation {path}: {exc.strerror or exc}", kind="write_error") from None
     try:
         size = os.lseek(fd, 0, os.SEEK_END)
         if size and os.pread(fd, 1, size - 1) != b"\n":
