@@ -17,6 +17,8 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ and the package with no __pycach
      calls (figures from tests/bench/history_figures.py)
   9. one chat call with a budget (GRADIENT_BUDGET, spend read from the history) vs the same call without <= 1.03x
   10. a chat tool call to a running gradient-mcp vs a gradient-chat subprocess (tests/bench/mcp_figure.py) <= 0.5x
+  11. client.chat (the Python API, history on) vs a bare requests.Session().post at 20 ms latency     <= 1.10x
+  12. 64 AsyncClient.chat calls gathered vs one call at 200 ms latency (tests/bench/client_figures.py)  <= 2.5x
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -48,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPTS = ROOT / "scripts"
 RESULTS_FILE = HERE / "last_results.json"
-ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")  # what a run without --only measures
+ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")  # what a run without --only measures
 PY = sys.executable
 LLM_VENV = Path(os.environ.get("BENCH_LLM_VENV", "/tmp/llm-venv"))
 HEAVY = ("requests", "bs4", "tabulate", "urllib3", "lxml")
@@ -58,7 +60,6 @@ sys.path.insert(0, str(HERE))
 from fake_gradient import API_KEY, FakeGradient  # noqa: E402
 
 results: list[dict[str, Any]] = []
-ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7")
 
 
 # ---------------------------------------------------------------- timing helpers
@@ -858,6 +859,10 @@ def main() -> int:
                 from mcp_figure import run_mcp_figure
 
                 run_mcp_figure(record, interleave, med, env, args.rounds, timed_run)
+            if "11" in only or "12" in only:
+                from client_figures import run_client_figures
+
+                run_client_figures(record, interleave, med, server, API_KEY, tmp)
     finally:
         server.stop()
     summary()
