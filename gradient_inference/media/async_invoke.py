@@ -97,6 +97,8 @@ def run_job(call, model_id: str, fields: dict, max_wait: float) -> dict | None:
 
     cli.debug(f"job {request_id}: {job.get('status')}")
     status, delay = _status(job), POLL_FIRST
+    # the command's name when it runs from a shell (not under gradient-mcp or the Python API): who shows progress
+    shown = f"gradient-{call.command}" if settings.surface == call.command else None
     try:
         while status not in TERMINAL:
             remaining = max_wait - (time.monotonic() - started)
@@ -111,12 +113,12 @@ def run_job(call, model_id: str, fields: dict, max_wait: float) -> dict | None:
             delay = min(delay * 2, POLL_MAX)
             job, status = read(path + "/status")
             cli.debug(f"job {request_id}: {status}")
-            _progress(status, time.monotonic() - started, request_id)
+            _progress(status, time.monotonic() - started, request_id, shown)
     except KeyboardInterrupt:
-        _progress(None, 0, request_id)
-        cli.note(f"stopped waiting; the job's request id is {request_id}")
+        _progress(None, 0, request_id, shown)
+        settings.warn(f"stopped waiting; the job's request id is {request_id}")
         raise
-    _progress(None, 0, request_id)
+    _progress(None, 0, request_id, shown)
     finished = isinstance(job.get("output"), dict) if status == "COMPLETED" else bool(job.get("error"))
     if not finished:  # the status answer lacks the output (or the reason): read the whole job
         job, status = read(path)
@@ -142,14 +144,14 @@ def _quote(request_id: str) -> str:
     return quote(request_id, safe="")
 
 
-def _progress(status: str | None, elapsed: float, request_id: str) -> None:
-    """One updating line on stderr while waiting, only when stderr is a terminal; None ends it."""
-    if not sys.stderr.isatty():
+def _progress(status: str | None, elapsed: float, request_id: str, shown: str | None) -> None:
+    """One updating line on stderr while waiting, only for a command on a terminal; None ends it."""
+    if not shown or not sys.stderr.isatty():
         return
     if status is None:
         sys.stderr.write("\r\033[K")
     else:
-        sys.stderr.write(cli.redact(f"\r\033[K{cli._state['prog']}: job {request_id} {status} ({elapsed:.0f}s)"))
+        sys.stderr.write(cli.redact(f"\r\033[K{shown}: job {request_id} {status} ({elapsed:.0f}s)"))
     sys.stderr.flush()
 
 
