@@ -61,6 +61,11 @@ def error_body(message: str, kind: str, code: str | None = None, param: str | No
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # socketserver's 5 drops a burst of connects (64 gathered calls): 1 s SYN retries
+
+
 class FakeGradient:
     """State shared by the handler threads: scripted responses and the requests seen."""
 
@@ -76,8 +81,7 @@ class FakeGradient:
         self.add_route("POST", "/v1/chat/completions", lambda h, req, m: h.chat(req["body"]))
         self.add_route("POST", "/v1/responses", lambda h, req, m: h.responses_api(req["body"]))
         self.add_route("POST", "/v1/images/generations", lambda h, req, m: h.images(req["body"]))
-        self.server = ThreadingHTTPServer((host, 0), _handler_for(self))
-        self.server.daemon_threads = True
+        self.server = Server((host, 0), _handler_for(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

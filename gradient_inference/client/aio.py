@@ -8,7 +8,7 @@ import asyncio
 import functools
 
 from gradient_inference.client import results
-from gradient_inference.client.sync import Client, chat_request
+from gradient_inference.client.sync import Client, chat_request, finished, run_stream
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,34 +76,20 @@ class AsyncChatStream:
         return self._pieces()
 
     async def _pieces(self) -> AsyncIterator[str]:
-        from gradient_inference.errors import GradientError
-        from gradient_inference.pipeline import chat
-
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue = asyncio.Queue()
 
-        def on_text(text: str) -> None:
-            if self._closed:
-                raise GradientError("the stream was closed by its reader", kind="cancelled")
-            loop.call_soon_threadsafe(pieces.put_nowait, ("text", text))
+        def put(item: tuple) -> None:
+            loop.call_soon_threadsafe(pieces.put_nowait, item)
 
-        def work() -> None:
-            try:
-                found = chat.complete(self._owner._client._settings, self._request, on_text)
-                loop.call_soon_threadsafe(pieces.put_nowait, ("done", found))
-            except BaseException as exc:
-                loop.call_soon_threadsafe(pieces.put_nowait, ("error", exc))
-
-        loop.run_in_executor(self._owner._pool, work)
+        settings = self._owner._client._settings
+        loop.run_in_executor(self._owner._pool, run_stream, settings, self._request, put, lambda: self._closed)
         try:
             while True:
                 kind, value = await pieces.get()
-                if kind == "text":
-                    yield value
-                elif kind == "done":
-                    self.reply = results.ChatReply(value)
+                if kind != "text":
+                    self.reply = finished(kind, value)
                     return
-                else:
-                    raise value
+                yield value
         finally:
             self._closed = True

@@ -131,29 +131,15 @@ class ChatStream:
         self._thread.start()
 
     def _run(self, settings, request) -> None:
-        from gradient_inference.errors import GradientError
-        from gradient_inference.pipeline import chat
-
-        def on_text(text: str) -> None:
-            if self._stopped.is_set():
-                raise GradientError("the stream was closed by its reader", kind="cancelled")
-            self._pieces.put(("text", text))
-
-        try:
-            self._pieces.put(("done", chat.complete(settings, request, on_text)))
-        except BaseException as exc:  # handed to the reader's thread, raised there
-            self._pieces.put(("error", exc))
+        run_stream(settings, request, self._pieces.put, self._stopped.is_set)
 
     def __iter__(self) -> Iterator[str]:
         while True:
             kind, value = self._pieces.get()
-            if kind == "text":
-                yield value
-            elif kind == "done":
-                self.reply = results.ChatReply(value)
+            if kind != "text":
+                self.reply = finished(kind, value)
                 return
-            else:
-                raise value
+            yield value
 
     def close(self) -> None:
         self._stopped.set()
@@ -163,6 +149,30 @@ class ChatStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def run_stream(settings, request, put, stopped) -> None:
+    """A streamed call for a reader in another thread: put(("text", piece)) as text arrives, then ("done", reply)
+    or ("error", exception). A reader that stopped (stopped() true) ends the call at its next piece."""
+    from gradient_inference.errors import GradientError
+    from gradient_inference.pipeline import chat
+
+    def on_text(text: str) -> None:
+        if stopped():
+            raise GradientError("the stream was closed by its reader", kind="cancelled")
+        put(("text", text))
+
+    try:
+        put(("done", chat.complete(settings, request, on_text)))
+    except BaseException as exc:  # handed to the reader's thread, raised there
+        put(("error", exc))
+
+
+def finished(kind: str, value: Any) -> results.ChatReply:
+    """The end of a stream: the whole reply, or the call's exception raised in the reader's thread."""
+    if kind == "error":
+        raise value
+    return results.ChatReply(value)
 
 
 def chat_request(prompt: str | None, options: dict[str, Any]):
