@@ -192,3 +192,22 @@ def test_a_batch_stops_starting_lines_at_the_budget_then_a_rerun_sends_nothing(r
     third = run("batch", "run", str(src), "--json", "--budget", limit)  # at or past the budget: nothing sent
     assert third.code == 1 and third.err_json()["error"]["type"] == "budget_exceeded"
     assert len(server.requests) == sent
+
+
+def test_a_chat_on_an_unpriced_model_says_its_cost_is_unknown(run, server, cache_dir):
+    from gradient_inference.prices import table
+
+    rows = [m for m in json.loads((ROOT / "snapshots" / "pricing.json").read_text())["models"]
+            if m.get("api_id") == "openai-gpt-oss-120b"]  # fmt: skip
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fresh = {"format": table.CACHE_FORMAT, "fetched_at": "2026-01-01T00:00:00+00:00", "fetched_epoch": time.time()}
+    (cache_dir / "pricing.json").write_text(json.dumps({**fresh, "source_url": "u", "models": rows}))
+    r = run("chat", "--prompt", "hi", "--model", "anthropic-claude-sonnet-4")
+    assert r.code == 0 and "cost unknown: no price listed for anthropic-claude-sonnet-4" in r.err, r.err
+
+
+def test_a_batch_run_with_a_budget_refuses_a_model_it_cannot_price(run, server, tmp_path):
+    (tmp_path / "in.jsonl").write_text('{"id": "1", "prompt": "hi", "model": "llama3.3-70b-no-price"}\n')
+    r = run("batch", "run", "in.jsonl", "--budget", "5/day", "--json")
+    assert r.code == 2 and r.err_json()["error"]["type"] == "unknown_price" and server.requests == []
+    assert "llama3.3-70b-no-price" in r.err_json()["error"]["message"]

@@ -129,8 +129,8 @@ def cmd_run(parser, args, call) -> int:
     done = jl.done_hashes(output)  # the startup cost of every rerun: one cheap pass over OUT, then the input
     info = jl.scan(source, defaults, done)
     costs = cost_book(args.cache_dir)
-    if args.max_cost is not None:
-        costs.require_prices(info["models"])
+    if args.max_cost is not None or args.settings.budget is not None:  # neither can bound what it cannot price
+        costs.require_prices(info["models"], "a budget" if args.max_cost is None else "--max-cost")
     if not info["todo"]:
         done = None  # nothing left to send: free it before the HTTP modules load
     todo = jl.jobs(source, defaults, done) if info["todo"] else iter(())

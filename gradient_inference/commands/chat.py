@@ -261,6 +261,8 @@ def render(args, reply: dict, printed: list[str], thread: dict) -> None:
             f"cost ~${reply['cost']['usd']:.6f} ({_usage_line(reply['usage'])}{fees}; "
             f"prices from {reply['cost']['source']})"
         )
+    elif not thread.get("agent"):  # an agent's bill is not per token: no estimate is expected
+        cli.note(f"cost unknown: no price listed for {reply['model']} ({_usage_line(reply['usage'])})")
 
 
 def _usage_line(usage: dict[str, int | None]) -> str:

@@ -162,7 +162,7 @@ def _complete(call: Call, request: ChatRequest, on_text, thread_out: dict) -> di
 
     settings, api, agent = call.settings, request.api, request.agent_url
     thread = threads.open_thread(settings, request)
-    thread_out.update(id=thread["id"], new=thread["new"])
+    thread_out.update(id=thread["id"], new=thread["new"], agent=bool(agent))
     prior = thread["prior"] + thread["added"] or None
     messages = conv.assemble(request.system, request.messages if request.messages is not None else prior,
                              request.prompt)  # fmt: skip

@@ -35,11 +35,11 @@ class CostBook:
             return self.cost(model, usage), "serverless"
         return self.prices.cost_object(usage, self.batch_rows[model], self.table["source"]), "batch"
 
-    def require_prices(self, models: set[str]) -> None:
+    def require_prices(self, models: set[str], why: str = "--max-cost") -> None:
         unknown = sorted(m for m in models if self.cost(m, {"input_tokens": 1, "output_tokens": 1}) is None)
         if unknown:
             raise cli.CliError(
-                f"--max-cost needs a known price, and there is none for {', '.join(unknown)} "
+                f"{why} needs a known price, and there is none for {', '.join(unknown)} "
                 "(refresh prices with gradient-pricing)",
                 kind="unknown_price",
                 exit_code=cli.EXIT_USAGE,
