@@ -109,12 +109,14 @@ class Image(Record):
 
     def save(self, path: str | os.PathLike, force: bool = False) -> str:
         """Write the image atomically; an existing file is never replaced unless force. The path written."""
+        import logging
+
         from gradient_inference.files import output as files
 
         target = os.fspath(path)
         files.check_output_arg(target)
         files.check_targets([target], force)
-        files.write_all([target], [self._data["data"]], force)
+        files.write_all([target], [self._data["data"]], force, logging.getLogger("gradient_inference").info)
         return target
 
 

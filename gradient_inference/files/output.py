@@ -85,8 +85,9 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_all(paths: list[str], blobs: list[bytes], force: bool) -> None:
-    """Write every image to a temp file beside its target, then move them into place.
+def write_all(paths: list[str], blobs: list[bytes], force: bool, warn=note) -> None:
+    """Write every image to a temp file beside its target, then move them into place (a new folder is said
+    through warn: a command's stderr, the Python API's logger).
 
     A failure (or Ctrl-C) at any point removes the temp files, so a target is either the whole
     new image or untouched.
@@ -102,7 +103,7 @@ def write_all(paths: list[str], blobs: list[bytes], force: bool) -> None:
                     os.makedirs(parent, exist_ok=True)
                 except OSError as exc:
                     raise write_error(path, exc) from None
-                note(f"created folder {parent}")
+                warn(f"created folder {parent}")
         mode = _file_mode()
         for path, blob in zip(paths, blobs):
             try:
