@@ -95,12 +95,12 @@ class Client:
         return results.Embeddings(embed(self._settings, texts, model))
 
     def image(
-        self, prompt: str, *, model: str | None = None, n: int = 1, size: str = "auto", quality: str | None = None
+        self, prompt: str, *, model: str | None = None, n: int = 1, size: str | None = None, quality: str | None = None
     ) -> results.Images:
-        """Generated images (bytes; .save(path) writes one without clobbering)."""
+        """Generated images (bytes; .save(path) writes one without clobbering); size None is auto."""
         from gradient_inference.pipeline.image import generate
 
-        return results.images_of(generate(self._settings, prompt, model, n, size, quality))
+        return results.images_of(generate(self._settings, prompt, model, n, size or "auto", quality))
 
     def prices(self, model: str | None = None, *, offline: bool = False) -> dict[str, Any]:
         """The price table (what gradient-pricing --json prints), filtered by model, provider or API id."""
