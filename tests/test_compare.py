@@ -227,3 +227,30 @@ def test_the_built_in_json_schema_check_covers_type_required_properties_enum_and
     assert quality.problems({"name": 1, "kind": "c"}, schema) == [
         "$: tags is required", "$.name: not of type string", "$.kind: not one of ['a', 'b']"]  # fmt: skip
     assert quality.problems([], schema) == ["$: not of type object"]
+
+
+def test_client_compare_and_the_mcp_tool_make_the_same_calls(models, data_dir, cache_dir):
+    from types import SimpleNamespace
+
+    from fake_gradient import API_KEY
+
+    from gradient_inference import Client
+    from gradient_inference.mcpserver import tools
+    from gradient_inference.pipeline import settings
+
+    lines = [{"id": "capital", "prompt": "capital of France?", "expect": {"contains": "Paris"}}]
+    with Client(API_KEY, base_url=models.url, data_dir=data_dir, cache_dir=cache_dir) as client:
+        report = client.compare([BIG, SMALL, LLAMA], lines, judge=JUDGE, concurrency=3)
+    assert report["models"][SMALL]["pass_rate"] == 1.0 and report["models"][LLAMA]["score"] == 2.0
+    assert report["recommendation"]["model"] == SMALL and report["judge"]["calls"] == 3
+    with pytest.raises(ValueError, match="unknown compare option"):
+        Client(API_KEY, base_url=models.url, data_dir=data_dir).compare([BIG, SMALL], ["hi"], colour=True)
+    built = settings.build(api_key=API_KEY, base_url=models.url, data_dir=str(data_dir), cache_dir=str(cache_dir))
+    arguments = {"models": [BIG, SMALL], "prompts": ["capital of France?"], "max_tokens": 50}
+    schema = tools.schemas()["compare"]["schema"]
+    text, out, _ = tools.call("compare", arguments, schema, SimpleNamespace(settings=built, output_dir=""))
+    assert text.startswith("| model |") and out["recommendation"]["model"] == SMALL
+    assert [r["command"] for r in rows(data_dir)].count("python") == 6
+    assert [r["command"] for r in rows(data_dir)].count("compare") == 2
+    with pytest.raises(tools.ToolError, match="models"):
+        tools.call("compare", {"models": [BIG], "prompts": ["hi"]}, schema, SimpleNamespace(settings=built))

@@ -17,7 +17,7 @@ def from_texts(texts: list[str], system: str | None) -> list[dict[str, Any]]:
     prompts = []
     for number, text in enumerate(texts, 1):
         if not text.strip():
-            raise UsageError(f"--prompt {number} is empty")
+            raise UsageError(f"prompt {number} is empty")
         prompts.append(_prompt(f"p{number}", [{"role": "user", "content": text}], system, None, None, None))
     return prompts
 
@@ -27,25 +27,45 @@ def from_lines(path: str, system: str | None) -> list[dict[str, Any]]:
     from gradient_inference.batch import lines
 
     fh = lines.open_input(path)
+    try:
+        return from_objects(lines._objects(fh), system)
+    finally:
+        fh.close()
+
+
+def from_objects(numbered, system: str | None) -> list[dict[str, Any]]:
+    """Prompts from (line number, object) pairs in the batch input format; a bad one is an exit-2 error (batch
+    lines' invalid_input) naming its line."""
+    from gradient_inference.batch import lines
+
     prompts: list[dict[str, Any]] = []
     seen: set[str] = set()
-    try:
-        for number, obj in lines._objects(fh):
-            if any(k in obj for k in ("custom_id", "url", "body", "method")):
-                raise UsageError(f"line {number}: gradient-compare takes lines with prompt or messages, not a body")
-            job = lines.to_job({**obj, "model": "compare"}, number, {"system": system})
-            if job["id"] in seen:
-                raise UsageError(f"line {number}: duplicate id {job['id']!r}")
-            seen.add(job["id"])
-            expect = check_expect(obj["expect"], f"line {number}") if "expect" in obj else None
-            prompts.append(
-                _prompt(job["id"], job["messages"], job["system"], expect, job["max_tokens"], job["temperature"])
-            )
-    finally:  # a bad line is batch.lines' bad_input: exit 2, kind invalid_input
-        fh.close()
+    for number, obj in numbered:
+        if not isinstance(obj, dict):
+            raise UsageError(f"line {number} is not a JSON object", kind="invalid_input")
+        if any(k in obj for k in ("custom_id", "url", "body", "method")):
+            raise UsageError(f"line {number}: gradient-compare takes lines with prompt or messages, not a body")
+        job = lines.to_job({**obj, "model": "compare"}, number, {"system": system})
+        if job["id"] in seen:
+            raise UsageError(f"line {number}: duplicate id {job['id']!r}", kind="invalid_input")
+        seen.add(job["id"])
+        expect = check_expect(obj["expect"], f"line {number}") if "expect" in obj else None
+        prompts.append(
+            _prompt(job["id"], job["messages"], job["system"], expect, job["max_tokens"], job["temperature"])
+        )
     if not prompts:
         raise UsageError("the input is empty: expected JSON lines with a prompt or messages", kind="invalid_input")
     return prompts
+
+
+def given(items: list, system: str | None) -> list[dict[str, Any]]:
+    """Prompts from the Python API or an MCP tool: texts (ids p1, p2, ...) or objects in the batch line format."""
+    if not isinstance(items, (list, tuple)) or not items:
+        raise UsageError("prompts must be a non-empty list of texts or objects")
+    if all(isinstance(item, str) for item in items):
+        return from_texts(list(items), system)
+    objects = [{"id": f"p{n}", "prompt": item} if isinstance(item, str) else item for n, item in enumerate(items, 1)]
+    return from_objects(enumerate(objects, 1), system)
 
 
 def _prompt(pid: str, messages: list, system: str | None, expect, max_tokens, temperature) -> dict[str, Any]:

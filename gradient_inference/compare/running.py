@@ -41,8 +41,10 @@ def compare(
     max_cost: float | None = None,
     within: float | None = None,
     progress: bool = False,
+    command: str | None = None,
 ) -> dict[str, Any] | None:
-    """The report (stats.report's dict); None on a dry run. Bad input raises UsageError before anything is sent."""
+    """The report (stats.report's dict); None on a dry run. Bad input raises UsageError before anything is sent.
+    `command`: the history's command column for every call (default: the settings' surface)."""
     from gradient_inference.compare import stats
 
     check(models, prompts, api, runs, concurrency, within)
@@ -52,10 +54,11 @@ def compare(
     if max_cost is not None:
         refuse_over(estimate, max_cost)
     if settings.dry_run:
-        _dry_run(settings, todo, api, temperature, max_tokens)
+        _dry_run(settings, todo, api, temperature, max_tokens, command)
         return None
     if todo:
-        _send(settings, todo, done, api, temperature, max_tokens, judge, rubric, output, concurrency, progress)
+        calls = Calls(settings, api, temperature, max_tokens, judge, rubric, command)
+        _send(calls, todo, done, output, concurrency, progress)
     return stats.report(models, prompts, runs, done, judge, within, estimate)
 
 
@@ -186,13 +189,15 @@ def ask_request(model: str, prompt: dict, api: str, temperature, max_tokens):
     )  # fmt: skip
 
 
-def _dry_run(settings: Settings, todo: list, api: str, temperature, max_tokens) -> None:
+def _dry_run(settings: Settings, todo: list, api: str, temperature, max_tokens, command) -> None:
     """Each request as the pipeline shows it on a dry run (the judge's depend on answers, so none are shown)."""
     from gradient_inference.pipeline import chat
 
     for item in todo:
         if item["ask"]:
-            chat.complete(settings, ask_request(item["model"], item["prompt"], api, temperature, max_tokens))
+            chat.complete(
+                settings, ask_request(item["model"], item["prompt"], api, temperature, max_tokens), None, command
+            )
 
 
 def _error(err: BaseException) -> dict[str, Any]:
@@ -201,62 +206,69 @@ def _error(err: BaseException) -> dict[str, Any]:
     return {"type": "invalid_judge_reply", "message": str(err), "status": None}
 
 
-def ask(settings: Settings, item: dict, api: str, temperature, max_tokens) -> dict[str, Any]:
-    """One answer, streamed and timed: its --output line."""
-    from gradient_inference.pipeline import chat
+class Calls:
+    """How each call of one comparison is made: its answers' options, its judge, its history command."""
 
-    prompt = item["prompt"]
-    line = {
-        "kind": "answer",
-        "model": item["model"],
-        "id": prompt["id"],
-        "run": item["run"],
-        "digest": prompt["digest"],
-    }
-    first: list[float] = []
+    def __init__(self, settings: Settings, api: str, temperature, max_tokens, judge, rubric, command) -> None:
+        self.settings, self.api, self.temperature, self.max_tokens = settings, api, temperature, max_tokens
+        self.judge, self.rubric, self.command = judge, rubric, command
 
-    def on_text(piece: str) -> None:
-        if not first:
-            first.append(time.monotonic())
+    def ask(self, item: dict) -> dict[str, Any]:
+        """One answer, streamed and timed: its --output line."""
+        from gradient_inference.pipeline import chat
 
-    start = time.monotonic()
-    try:
-        reply = chat.complete(settings, ask_request(item["model"], prompt, api, temperature, max_tokens), on_text)
-    except GradientError as err:
-        return {**line, "ok": False, "error": _error(err)}
-    end = time.monotonic()
-    return {
-        **line, "ok": True, "content": reply["content"], "served_model": reply["model"], "usage": reply["usage"],
-        "cost": reply["cost"], "latency_ms": round((end - start) * 1000, 3),
-        "ttft_ms": round(((first[0] if first else end) - start) * 1000, 3), "finish_reason": reply["finish_reason"],
-    }  # fmt: skip
+        prompt = item["prompt"]
+        line = {"kind": "answer", "model": item["model"], "id": prompt["id"], "run": item["run"],
+                "digest": prompt["digest"]}  # fmt: skip
+        first: list[float] = []
+
+        def on_text(piece: str) -> None:
+            if not first:
+                first.append(time.monotonic())
+
+        request = ask_request(item["model"], prompt, self.api, self.temperature, self.max_tokens)
+        start = time.monotonic()
+        try:
+            reply = chat.complete(self.settings, request, on_text, self.command)
+        except GradientError as err:
+            return {**line, "ok": False, "error": _error(err)}
+        end = time.monotonic()
+        return {
+            **line, "ok": True, "content": reply["content"], "served_model": reply["model"], "usage": reply["usage"],
+            "cost": reply["cost"], "latency_ms": round((end - start) * 1000, 3),
+            "ttft_ms": round(((first[0] if first else end) - start) * 1000, 3),
+            "finish_reason": reply["finish_reason"],
+        }  # fmt: skip
+
+    def grade(self, item: dict, content: str) -> dict[str, Any]:
+        """The judge's score of one answer: its --output line."""
+        from gradient_inference.compare import quality
+        from gradient_inference.pipeline import chat
+
+        prompt, judge = item["prompt"], self.judge
+        line = {"kind": "judge", "judge": judge, "model": item["model"], "id": prompt["id"], "run": item["run"],
+                "digest": prompt["digest"]}  # fmt: skip
+        try:
+            request = quality.judge_request(judge, prompt, content, self.rubric)
+            reply = chat.complete(self.settings, request, None, self.command)
+            score, reason = quality.judge_score(reply["parsed"])
+        except (GradientError, ValueError) as err:
+            return {**line, "ok": False, "error": _error(err)}
+        return {**line, "ok": True, "score": score, "reason": reason, "usage": reply["usage"], "cost": reply["cost"]}
 
 
-def grade(settings: Settings, item: dict, content: str, judge: str, rubric: str | None) -> dict[str, Any]:
-    """The judge's score of one answer: its --output line."""
-    from gradient_inference.compare import quality
-    from gradient_inference.pipeline import chat
-
-    prompt = item["prompt"]
-    line = {"kind": "judge", "judge": judge, "model": item["model"], "id": prompt["id"], "run": item["run"],
-            "digest": prompt["digest"]}  # fmt: skip
-    try:
-        reply = chat.complete(settings, quality.judge_request(judge, prompt, content, rubric))
-        score, reason = quality.judge_score(reply["parsed"])
-    except (GradientError, ValueError) as err:
-        return {**line, "ok": False, "error": _error(err)}
-    return {**line, "ok": True, "score": score, "reason": reason, "usage": reply["usage"], "cost": reply["cost"]}
-
-
-def _send(settings, todo, done, api, temperature, max_tokens, judge, rubric, output, concurrency, progress) -> None:
+def _send(calls: Calls, todo: list, done: dict, output: str | None, concurrency: int, progress: bool) -> None:
     """Every planned call on a pool of `concurrency` threads; lines go to `done` (and --output) as they end."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
     from gradient_inference.network import api as net
 
+    settings = calls.settings
     own_session = settings.session is None
     if own_session:
-        settings = settings.replace(session=net.open_session(settings.max_retries, pool_size=concurrency))
+        calls.settings = settings = settings.replace(
+            session=net.open_session(settings.max_retries, pool_size=concurrency)
+        )
     writer = None
     if output:
         from gradient_inference.batch.lines import ResultWriter
@@ -278,13 +290,10 @@ def _send(settings, todo, done, api, temperature, max_tokens, judge, rubric, out
         prompt, model, run = item["prompt"], item["model"], item["run"]
         key = answer_key(model, prompt["id"], run)
         if item["ask"]:
-            keep(ask(settings, item, api, temperature, max_tokens), key)
+            keep(calls.ask(item), key)
         answer = done.get(key)
         if item["grade"] and answer and answer.get("ok") and not stop.is_set():
-            keep(
-                grade(settings, item, answer["content"] or "", judge, rubric),
-                judge_key(judge, model, prompt["id"], run),
-            )
+            keep(calls.grade(item, answer["content"] or ""), judge_key(calls.judge, model, prompt["id"], run))
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="compare")
     try:
