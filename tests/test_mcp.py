@@ -25,7 +25,7 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = str(ROOT / "scripts" / "gradient_mcp.py")
-TOOLS = {"list_models", "chat", "generate_image", "embed", "get_prices", "usage"}
+TOOLS = {"list_models", "chat", "compare", "generate_image", "embed", "get_prices", "usage"}
 
 
 def wire(model) -> dict:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gradient_inference")
 POOL_SIZE = 64  # connections kept to the API: as many threads as are likely to share a Client
+COMPARE_OPTIONS = {"api", "runs", "concurrency", "temperature", "max_tokens", "within", "output", "max_cost"}
 
 
 class Client:
@@ -108,6 +109,30 @@ class Client:
 
         query = lookup.PriceQuery(model, offline, cache_dir=self._settings.cache_dir, timeout=lookup.PAGE_TIMEOUT)
         return lookup.as_json(*lookup.price_rows(query, self._settings.warn))
+
+    def compare(
+        self,
+        models: list[str],
+        prompts: list[str | dict[str, Any]],
+        *,
+        system: str | None = None,
+        judge: str | None = None,
+        rubric: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """What gradient-compare --json prints (with "answers"): prompts are texts or batch-format objects (id,
+        prompt or messages, system, expect); options: api, runs, concurrency, temperature, max_tokens, within,
+        output, max_cost (see references/compare.md)."""
+        from gradient_inference.compare import prompts as given
+        from gradient_inference.compare.running import compare
+
+        unknown = set(options) - COMPARE_OPTIONS
+        if unknown:
+            raise UsageError(f"unknown compare option {sorted(unknown)[0]!r}")
+        if rubric is not None and not judge:
+            raise UsageError("rubric needs judge")
+        return compare(self._settings, list(models), given.given(prompts, system), judge=judge, rubric=rubric,
+                       **options)  # fmt: skip
 
     def usage(self, since: str | None = None, by: str = "day") -> dict[str, Any]:
         """What recorded calls cost (what gradient-usage --json prints)."""

@@ -79,6 +79,37 @@ def _chat_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[s
     return reply["content"], out, []
 
 
+def _compare_schema() -> dict[str, Any]:
+    prompt = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "object", "description": "a batch input line: "
+              "id, prompt or messages, system, expect ({contains}, {regex} or {json_schema})"}]}  # fmt: skip
+    properties = {
+        "models": {"type": "array", "items": MODEL, "minItems": 2, "maxItems": 16, "description": "models to compare"},
+        "prompts": {"type": "array", "items": prompt, "minItems": 1, "description": "texts or batch input lines"},
+        "system": {"type": "string", "description": "system prompt for every prompt"},
+        "api": {"type": "string", "enum": ["chat", "responses", "messages"], "description": "API (default chat)"},
+        "runs": {"type": "integer", "minimum": 1, "maximum": 20, "description": "answers per prompt and model"},
+        "max_tokens": {"type": "integer", "minimum": 1, "description": "cap on generated tokens per answer"},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2, "description": "sampling temperature"},
+        "judge": {**MODEL, "description": "a model that scores each answer 0-10"},
+        "rubric": {"type": "string", "minLength": 1, "description": "what the judge scores on"},
+        "within": {"type": "number", "minimum": 0, "description": "quality margin of the recommendation"},
+        "max_cost": {"type": "number", "exclusiveMinimum": 0, "description": "refuse above this estimate (USD)"},
+    }
+    return _schema(properties, ("models", "prompts"))
+
+
+def _compare_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
+    from gradient_inference.compare import prompts, report
+    from gradient_inference.compare.running import compare
+
+    if a.get("rubric") and not a.get("judge"):
+        raise cli.UsageError("rubric needs judge")
+    options = {k: a[k] for k in ("api", "runs", "max_tokens", "temperature", "within", "max_cost") if k in a}
+    out = compare(settings, a["models"], prompts.given(a["prompts"], a.get("system")), judge=a.get("judge"),
+                  rubric=a.get("rubric"), concurrency=8, command="compare", **options)  # fmt: skip
+    return report.markdown(out), out, []
+
+
 def _models_run(settings, a: dict[str, Any], output_dir: str) -> tuple[str, dict[str, Any], list]:
     from gradient_inference.pipeline.models import list_models
 
@@ -148,6 +179,13 @@ TOOLS: dict[str, dict[str, Any]] = {
         "(USD estimate) in the structured content.",
         "schema": _chat_schema,
         "run": _chat_run,
+    },
+    "compare": {
+        "command": "compare",
+        "description": "Run prompts on 2 to 16 models (streamed): latency, time to first token, cost, quality "
+        "(expect checks, an optional judge model's 0-10 score) and the recommended model; text is a markdown table.",
+        "schema": _compare_schema,
+        "run": _compare_run,
     },
     "generate_image": {
         "command": "image",
