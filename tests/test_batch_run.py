@@ -67,7 +67,7 @@ def test_200_prompts_each_once_with_its_own_answer_within_concurrency(batch, fak
     r = batch("run", str(src), "--concurrency", "8", "--json")
     assert r.code == 0, r.err
     summary = r.json()
-    assert set(summary) == {"total", "ok", "failed", "skipped", "seconds", "cost_usd", "output"}
+    assert set(summary) == {"total", "ok", "failed", "skipped", "seconds", "cost_usd", "cost_unknown", "output"}
     assert (summary["total"], summary["ok"], summary["failed"], summary["skipped"]) == (200, 200, 0, 0)
     assert summary["output"] == str(tmp_path / "in.results.jsonl")
     assert summary["cost_usd"] == pytest.approx(200 * CALL_COST)

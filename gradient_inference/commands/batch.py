@@ -186,7 +186,10 @@ def cmd_run(parser, args) -> int:
         progress.update(line["ok"])
         if line.get("cost"):
             spent.append(line["cost"]["usd"])
+        elif line["ok"]:
+            unpriced.append(1)
 
+    unpriced: list[int] = []
     started = time.monotonic()
     try:
         runner.run_all(todo, work, done, limiter, args.concurrency)
@@ -207,6 +210,7 @@ def cmd_run(parser, args) -> int:
         "skipped": info["skipped"],
         "seconds": round(time.monotonic() - started, 3),
         "cost_usd": round(sum(spent), 8) if spent else None,
+        "cost_unknown": len(unpriced),
         "output": output,
     }
     return finish(args, summary, limiter.stopped == "budget")
@@ -401,6 +405,8 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
         cli.print_json(summary)
     cost = f"; cost ~${summary['cost_usd']:.4f}" if summary.get("cost_usd") else ""
     seconds = f" in {summary['seconds']:.1f}s" if summary.get("seconds") is not None else ""
+    if summary.get("cost_unknown"):
+        cost += f"; cost unknown for {summary['cost_unknown']} line{'s' if summary['cost_unknown'] > 1 else ''}"
     text = (
         f"{summary['ok']} ok, {summary['failed']} failed, {summary['skipped']} skipped{seconds}{cost}; "
         f"results in {summary['output']}"

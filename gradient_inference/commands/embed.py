@@ -108,9 +108,12 @@ def embed_all(args: argparse.Namespace, parser: argparse.ArgumentParser, inputs:
 
     from gradient_inference.history import record
     from gradient_inference.network import api as net
+    from gradient_inference.prices import table as prices
 
     chunks = [inputs[start : start + CHUNK] for start in range(0, len(inputs), CHUNK)]
     session = net.open_session(args.max_retries, pool_size=args.concurrency)
+    table = prices.offline_prices(args.cache_dir)  # read once: each chunk's history row carries its cost
+    row = prices.match_price(args.model, table["models"]) if table else None
 
     def embed(number: int) -> tuple[list, dict]:
         chunk = chunks[number]
@@ -120,7 +123,9 @@ def embed_all(args: argparse.Namespace, parser: argparse.ArgumentParser, inputs:
             data = net.read_json(resp)
             vectors, usage = parse_chunk(data, len(chunk))
             model = data.get("model") if isinstance(data.get("model"), str) else None
-            record.update(resp, reply={"model": model, "usage": {"input_tokens": usage["prompt_tokens"]}})
+            billed = {"input_tokens": usage["prompt_tokens"], "output_tokens": 0}
+            cost = prices.cost_object(billed, row, table["source"]) if table else None
+            record.update(resp, reply={"model": model, "usage": billed}, cost=cost)
             return vectors, usage
         except cli.CliError as err:
             first = number * CHUNK + 1
@@ -162,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     money = f", ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else ""
     print(f"{count} embeddings of {dimensions} dimensions from {args.model}{where}")
     print(f"{usage['prompt_tokens']} tokens{money}")
+    if cost is None:
+        cli.note(f"cost unknown: no token price listed for {args.model}")
     return 0
 
 
@@ -186,15 +193,15 @@ def embed_result(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     vectors, usage = embed_all(args, parser, inputs)
     import json
 
-    from gradient_inference.prices import table as prices
-
-    cost = prices.call_cost(args.model, {"input_tokens": usage["prompt_tokens"], "output_tokens": 0}, args.cache_dir)
     dimensions = len(vectors[0])
-    if args.output is not None:
+    if args.output is not None:  # what was paid for is on disk before any cost is worked out
         rows = "".join(
             json.dumps({"index": i, "embedding": v}, separators=(",", ":")) + "\n" for i, v in enumerate(vectors)
         )
         files.write_all([args.output], [rows.encode("utf-8")], args.force)
+    from gradient_inference.prices import table as prices
+
+    cost = prices.call_cost(args.model, {"input_tokens": usage["prompt_tokens"], "output_tokens": 0}, args.cache_dir)
     result: dict[str, Any] = {"model": args.model}
     if args.output is not None:
         result.update(path=args.output, count=len(vectors), dimensions=dimensions)
