@@ -308,6 +308,7 @@ def test_max_cost_stops_within_one_request_of_the_budget_and_a_rerun_continues(b
     assert r.code == 1
     err = r.err_json()["error"]
     assert err["type"] == "budget_reached" and "--max-cost" in err["message"]
+    assert "budget of $0.00004935 reached" in err["message"] and "e-05" not in err["message"]  # plain dollars
     spent = r.json()["cost_usd"]
     assert budget - CALL_COST <= spent <= budget + CALL_COST
     assert len(fake.requests) == r.json()["ok"] == 10

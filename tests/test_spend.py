@@ -153,3 +153,16 @@ def test_a_batch_stops_starting_lines_at_the_budget_then_a_rerun_sends_nothing(r
     third = run("batch", "run", str(src), "--json", "--budget", limit)  # at or past the budget: nothing sent
     assert third.code == 1 and third.err_json()["error"]["type"] == "budget_exceeded"
     assert len(server.requests) == sent
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_usage_table_fits_the_terminal_width(run, history, columns):
+    for by in ("day", "model", "command"):
+        r = run("usage", "--by", by, "--budget", "0.00001/day", env={"COLUMNS": str(columns)})
+        assert r.code == 0, r.err
+        table = r.out.splitlines()[:-2]  # the total and budget lines are sentences, not the table
+        assert max(len(line) for line in table) <= columns, (columns, r.out)
+        assert "█" in r.out
+        if columns >= 120:
+            assert max(len(line) for line in table) >= columns - 2  # the bars take the room there is
+        assert "budget $0.00001/day" in r.out and "e-05" not in r.out

@@ -412,14 +412,16 @@ def finish(args, summary: dict, budget_reached: bool = False) -> int:
         f"results in {summary['output']}"
     )
     window = getattr(args, "budget_window", None)
+    from gradient_inference.spend.report import dollars
+
     if budget_reached and window is not None and (args.max_cost is None or window["left"] < args.max_cost):
         raise cli.CliError(
-            f"budget of ${window['usd']:g}/{window['period']} reached, no new requests started: {text}",
+            f"budget of ${dollars(window['usd'])}/{window['period']} reached, no new requests started: {text}",
             kind="budget_exceeded",
         )
     if budget_reached:
         raise cli.CliError(
-            f"budget of ${args.max_cost:g} reached, no new requests started: {text}; "
+            f"budget of ${dollars(args.max_cost)} reached, no new requests started: {text}; "
             "rerun with a higher --max-cost to continue",
             kind="budget_reached",
         )

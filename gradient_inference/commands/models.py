@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _money(value: object) -> str:
-    return "-" if value is None else f"{value:g}"
+    from gradient_inference.spend.report import dollars
+
+    return "-" if value is None else dollars(value)
 
 
 def run() -> None:

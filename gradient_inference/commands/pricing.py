@@ -193,7 +193,9 @@ def _extras(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _money(value: Any) -> str:
-    return "-" if value is None else f"{value:g}"
+    from gradient_inference.spend.report import dollars
+
+    return "-" if value is None else dollars(value)
 
 
 def _source_line(table: dict[str, Any]) -> str:
