@@ -52,6 +52,7 @@ def fetch_models(parser: cli.ArgumentParser, args) -> tuple[list[dict], dict | N
             model["input_price"] = row.get("input_price") if row else None
             model["output_price"] = row.get("output_price") if row else None
             model["price_unit"] = row.get("unit") if row else None
+            model["unit_price"], model["unit_price_per"] = unit_price(row) or (None, None)
     return models, prices
 
 
@@ -78,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.prices:
         headers += ["input $/1M", "output $/1M"]
         for row, m in zip(rows, models):
-            row += [_money(m["input_price"]), _money(m["output_price"])]
+            if m["unit_price"] is not None:  # billed per image, audio clip...: "$0.04/image"
+                row += ["-", f"${_money(m['unit_price'])}/{m['unit_price_per']}"]
+            else:
+                row += [_money(m["input_price"]), _money(m["output_price"])]
     if not models:
         cli.note("no models match" if args.filter else "the API listed no models")
         return 0
@@ -88,6 +92,24 @@ def main(argv: list[str] | None = None) -> int:
             f"prices from the {prices['source']} ({prices.get('fetched_at')})" if prices else "no prices available"
         )
     return 0
+
+
+UNIT_PRICES = (("image_price", "image"), ("megapixel_price", "megapixel"), ("second_price", "second"))
+UNIT_PRICES += (("thousand_characters_price", "1K characters"), ("video_price", "video"), ("audio_price", "audio"))
+
+
+def unit_price(row: dict | None) -> tuple[float, str] | None:
+    """(USD, per what) for a model billed per image, second, audio clip...; None for token prices."""
+    if not row:
+        return None
+    for key, per in UNIT_PRICES:
+        if row.get(key) is not None:
+            return row[key], per
+    unit = str(row.get("unit") or "")
+    value = row.get("output_price") or row.get("input_price")  # a docs-page row: "$0.04 per image"
+    if unit.startswith("per ") and "token" not in unit and value is not None:
+        return value, unit[4:]
+    return None
 
 
 def _money(value: object) -> str:
