@@ -106,6 +106,27 @@ def files_host(server: FakeGradient):
     return fake_media.install(server)
 
 
+@pytest.fixture(scope="module")
+def catalog_instance():
+    """The fake Model Catalog (tests/fake_catalog.py) on 127.0.0.2."""
+    import fake_catalog
+
+    host = fake_catalog.start()
+    yield host
+    host.stop()
+
+
+@pytest.fixture
+def catalog(catalog_instance):
+    from fake_gradient import API_KEY
+
+    catalog_instance.reset()
+    catalog_instance.page_size = 2
+    yield catalog_instance
+    for seen in catalog_instance.requests:  # the model key never reaches the catalog host
+        assert API_KEY not in json.dumps(seen["headers"])
+
+
 @pytest.fixture
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Outside tmp_path (the scripts' working folder), so listings of written files never see it."""

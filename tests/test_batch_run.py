@@ -67,7 +67,7 @@ def test_200_prompts_each_once_with_its_own_answer_within_concurrency(batch, fak
     r = batch("run", str(src), "--concurrency", "8", "--json")
     assert r.code == 0, r.err
     summary = r.json()
-    assert set(summary) == {"total", "ok", "failed", "skipped", "seconds", "cost_usd", "output"}
+    assert set(summary) == {"total", "ok", "failed", "skipped", "seconds", "cost_usd", "cost_unknown", "output"}
     assert (summary["total"], summary["ok"], summary["failed"], summary["skipped"]) == (200, 200, 0, 0)
     assert summary["output"] == str(tmp_path / "in.results.jsonl")
     assert summary["cost_usd"] == pytest.approx(200 * CALL_COST)
@@ -308,6 +308,7 @@ def test_max_cost_stops_within_one_request_of_the_budget_and_a_rerun_continues(b
     assert r.code == 1
     err = r.err_json()["error"]
     assert err["type"] == "budget_reached" and "--max-cost" in err["message"]
+    assert "budget of $0.00004935 reached" in err["message"] and "e-05" not in err["message"]  # plain dollars
     spent = r.json()["cost_usd"]
     assert budget - CALL_COST <= spent <= budget + CALL_COST
     assert len(fake.requests) == r.json()["ok"] == 10

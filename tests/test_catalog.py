@@ -5,28 +5,10 @@ from __future__ import annotations
 import json
 import stat
 
-import fake_catalog
 import pages
 import pytest
 from fake_catalog import DO_TOKEN, LIST_PATH
-from fake_gradient import API_KEY
 from test_pricing import docs_host_refused, serve
-
-
-@pytest.fixture(scope="module")
-def catalog_instance():
-    host = fake_catalog.start()
-    yield host
-    host.stop()
-
-
-@pytest.fixture
-def catalog(catalog_instance):
-    catalog_instance.reset()
-    catalog_instance.page_size = 2
-    yield catalog_instance
-    for seen in catalog_instance.requests:  # the model key never reaches the catalog host
-        assert API_KEY not in json.dumps(seen["headers"])
 
 
 def assert_token_stayed_home(result, *servers) -> None:

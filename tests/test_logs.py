@@ -87,7 +87,7 @@ def test_show_one_call_whole(run, recorded):
 
 @pytest.mark.parametrize(
     "args",
-    [["show", "99"], ["show"], ["frobnicate"], ["--since", "yesterday"], ["-n", "0"], ["show", "x"]],
+    [["show"], ["frobnicate"], ["--since", "yesterday"], ["-n", "0"], ["show", "x"]],
 )
 def test_bad_input_exits_2(run, recorded, args):
     r = run("logs", *args)
@@ -100,3 +100,17 @@ def test_a_file_that_is_not_sqlite_is_an_error_and_left_alone(run, data_dir):
     r = run("logs", "--json")
     assert r.code == 1 and r.err_json()["error"]["type"] == "history_error"
     assert (data_dir / "history.db").read_bytes() == b"notes"
+
+
+@pytest.mark.parametrize("args", [["show", "999999"], ["--conversation", "c_nope"]])
+def test_a_missing_call_or_conversation_fails_with_one_line(run, recorded, args):
+    r = run("logs", *args)
+    assert r.code == 1 and "no " in r.err and args[-1] in r.err and r.out == ""
+    assert run("logs", *args, "--json").err_json()["error"]["type"] == "not_found"
+
+
+@pytest.mark.parametrize("args", [["show", "42"], ["--conversation", "c_nope"]])
+def test_a_missing_call_or_conversation_without_any_history_fails_too(run, data_dir, args):
+    r = run("logs", *args)
+    assert r.code == 1 and "no history yet" in r.err and r.out == ""
+    assert not (data_dir / "history.db").exists()

@@ -53,3 +53,27 @@ def test_missing_data_list_is_a_clean_error(run, server):
     server.queue("/v1/models", {"json": {"object": "list"}})
     r = run("models")
     assert r.code == 1 and "no 'data' list" in r.err
+
+
+def test_prices_per_image_and_per_audio_are_shown(run, server, catalog):
+    from fake_gradient import MODELS
+    from test_catalog import catalog_env
+
+    env = catalog_env(server, catalog)
+    assert run("pricing", "--json", env=env).json()["source"] == "catalog"  # the catalog's rows, cached
+    fal = [{"id": name, "object": "model", "created": 1754438400, "owned_by": "fal"} for name in FAL]
+    for _ in range(2):
+        server.queue("/v1/models", {"json": {"object": "list", "data": MODELS + fal}})
+    table = run("models", "--prices", env=env)
+    assert table.code == 0, table.err
+    lines = {line.split()[0]: line for line in table.out.splitlines()}
+    assert lines["fal-ai/flux/schnell"].split()[-2:] == ["-", "$0.003/image"]
+    assert lines["fal-ai/stable-audio-25/text-to-audio"].split()[-2:] == ["-", "$0.2/audio"]
+    assert lines["openai-gpt-oss-120b"].split()[-2:] == ["0.2", "0.8"]  # token prices as before
+    by_id = {m["id"]: m for m in run("models", "--prices", "--json", env=env).json()["models"]}
+    assert by_id["fal-ai/flux/schnell"]["unit_price"] == 0.003
+    assert by_id["fal-ai/flux/schnell"]["unit_price_per"] == "image"
+    assert by_id["openai-gpt-oss-120b"]["unit_price"] is None
+
+
+FAL = ("fal-ai/flux/schnell", "fal-ai/stable-audio-25/text-to-audio")

@@ -211,3 +211,16 @@ def test_a_batch_run_with_a_budget_refuses_a_model_it_cannot_price(run, server, 
     r = run("batch", "run", "in.jsonl", "--budget", "5/day", "--json")
     assert r.code == 2 and r.err_json()["error"]["type"] == "unknown_price" and server.requests == []
     assert "llama3.3-70b-no-price" in r.err_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_usage_table_fits_the_terminal_width(run, history, columns):
+    for by in ("day", "model", "command"):
+        r = run("usage", "--by", by, "--budget", "0.00001/day", env={"COLUMNS": str(columns)})
+        assert r.code == 0, r.err
+        table = r.out.splitlines()[:-2]  # the total and budget lines are sentences, not the table
+        assert max(len(line) for line in table) <= columns, (columns, r.out)
+        assert "█" in r.out
+        if columns >= 120:
+            assert max(len(line) for line in table) >= columns - 2  # the bars take the room there is
+        assert "budget $0.00001/day" in r.out and "e-05" not in r.out

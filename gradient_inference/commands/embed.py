@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     money = f", ~${cost['usd']:.6f} (prices from {cost['source']})" if cost else ""
     print(f"{count} embeddings of {dimensions} dimensions from {args.model}{where}")
     print(f"{usage['prompt_tokens']} tokens{money}")
+    if cost is None:
+        cli.note(f"cost unknown: no token price listed for {args.model}")
     return 0
 
 

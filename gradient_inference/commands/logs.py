@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     except store.HistoryError as exc:
         raise cli.CliError(str(exc), kind="history_error") from None
     rows = []
+    if conn is None and action:
+        raise cli.CliError(f"no call {action[1]}: there is no history yet ({store.db_path()})", kind="not_found")
+    if conn is None and args.conversation:
+        raise cli.CliError(f"no conversation {args.conversation}: there is no history yet", kind="not_found")
     if conn is not None:
         import sqlite3
 
@@ -52,10 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             if action:
                 row = query.one(conn, int(action[1]))
                 if row is None:
-                    raise cli.CliError(f"no call {action[1]} in the history", kind="not_found", exit_code=2)
+                    raise cli.CliError(f"no call {action[1]} in the history", kind="not_found")
                 return show(args, row)
             if args.conversation:
                 rows = query.conversation(conn, args.conversation)
+                if not rows:
+                    raise cli.CliError(f"no conversation {args.conversation} in the history", kind="not_found")
             else:
                 full = args.json or args.jsonl
                 filters = {"since": since, "model": args.model, "command": args.command, "errors": args.errors}

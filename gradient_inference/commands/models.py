@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.prices:
         headers += ["input $/1M", "output $/1M"]
         for row, m in zip(rows, models):
-            row += [_money(m["input_price"]), _money(m["output_price"])]
+            if m["unit_price"] is not None:  # billed per image, audio clip...: "$0.04/image"
+                row += ["-", f"${_money(m['unit_price'])}/{m['unit_price_per']}"]
+            else:
+                row += [_money(m["input_price"]), _money(m["output_price"])]
     if not models:
         cli.note("no models match" if args.filter else "the API listed no models")
         return 0
@@ -61,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _money(value: object) -> str:
-    return "-" if value is None else f"{value:g}"
+    from gradient_inference.spend.report import dollars
+
+    return "-" if value is None else dollars(value)
 
 
 def run() -> None:

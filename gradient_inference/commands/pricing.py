@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _money(value: Any) -> str:
-    return "-" if value is None else f"{value:g}"
+    from gradient_inference.spend.report import dollars
+
+    return "-" if value is None else dollars(value)
 
 
 def _source_line(table: dict[str, Any]) -> str:

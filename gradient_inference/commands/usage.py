@@ -39,27 +39,34 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; {unpriced} calls of unknown cost not counted" if unpriced else "")
     )
     if window is not None:
+        from gradient_inference.spend.report import dollars
+
         print(
-            f"budget ${window['usd']:g}/{window['period']}: ${window['spent']:.4f} spent this {window['period']} "
+            f"budget ${dollars(window['usd'])}/{window['period']}: ${window['spent']:.4f} spent this {window['period']} "
             f"(UTC), ${window['left']:.4f} left"
         )
     return 0
 
 
 def print_rows(rows: list[dict], by: str) -> None:
-    """A table with a bar per row, as wide as the terminal allows."""
+    """A table with a bar per row, the bars as long as the terminal's width (COLUMNS) leaves room for."""
     import shutil
 
+    headers = [by, "calls", "in tokens", "out tokens", "USD", "unpriced"]
     table = [
         [row["key"], row["calls"], row["input_tokens"], row["output_tokens"], _usd(row["usd"]), row["unpriced_calls"]]
         for row in rows
     ]
-    width = max(len(" ".join(str(c) for c in line)) + 16 for line in table)
-    room = max(8, shutil.get_terminal_size((100, 24)).columns - width - 4)
-    top = max((row["usd"] or 0.0) for row in rows) or 1.0
-    for line, row in zip(table, rows):
-        line.append("█" * round(room * (row["usd"] or 0.0) / top))
-    cli.print_table(table, [by, "calls", "in tokens", "out tokens", "USD", "unpriced", ""])
+    from tabulate import tabulate
+
+    plain = tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
+    room = shutil.get_terminal_size((100, 24)).columns - max(map(len, plain.splitlines())) - 2  # 2 between columns
+    if room >= 4:  # too narrow for a bar: the numbers only
+        top = max((row["usd"] or 0.0) for row in rows) or 1.0
+        for line, row in zip(table, rows):
+            line.append("█" * round(room * (row["usd"] or 0.0) / top))
+        headers.append("")
+    cli.print_table(table, headers)
 
 
 def _usd(value: float | None) -> str:

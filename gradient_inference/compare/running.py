@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 
+from gradient_inference.compare.stats import answer_key, judge_key  # the --output file's keys
 from gradient_inference.errors import GradientError, UsageError
 
 TYPE_CHECKING = False
@@ -82,14 +83,6 @@ def check(models: list[str], prompts: list, api: str, runs: int, concurrency: in
             raise UsageError(f"{name} must be a whole number, 1 or more, got {value!r}")
     if within is not None and (not isinstance(within, (int, float)) or within < 0):
         raise UsageError(f"within must be a number, 0 or more, got {within!r}")
-
-
-def answer_key(model: str, pid: str, run: int) -> tuple:
-    return ("answer", model, pid, run)
-
-
-def judge_key(judge: str, model: str, pid: str, run: int) -> tuple:
-    return ("judge", judge, model, pid, run)
 
 
 def read_output(path: str) -> dict[tuple, dict[str, Any]]:

@@ -29,7 +29,6 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def report(models, prompts, runs: int, done: dict, judge: str | None, within: float | None, estimate: dict) -> dict:
     from gradient_inference.compare import quality
-    from gradient_inference.compare.running import answer_key, judge_key
 
     def current(key: tuple, prompt: dict) -> dict | None:
         line = done.get(key)
@@ -172,3 +171,11 @@ def _q(value: float, basis: str) -> str:
 def _cost_words(figures: dict[str, Any]) -> str:
     per_call = figures["cost"]["per_call_usd"]
     return "unpriced" if per_call is None else f"${per_call:.6f} per call"
+
+
+def answer_key(model: str, pid: str, run: int) -> tuple:
+    return ("answer", model, pid, run)
+
+
+def judge_key(judge: str, model: str, pid: str, run: int) -> tuple:
+    return ("judge", judge, model, pid, run)

@@ -163,30 +163,51 @@ def write_error(path: str, exc: OSError) -> CliError:
     return CliError(f"cannot write {path}: {exc.strerror or exc}", kind="write_error")
 
 
-_HELD_LOCKS: list[int] = []  # open lock descriptors: the lock lasts as long as the process
+_HELD_LOCKS: dict[str, int] = {}  # lock file -> its open descriptor: held until unlock_outputs or the process ends
 
 
 def lock_output(path: str) -> None:
     """Hold an exclusive lock on PATH.lock (flock, so it dies with the process: never stale) holding our pid.
 
-    A second writer of the same output exits 1 at once, naming the holder, before anything is sent."""
+    A second writer of the same output exits 1 at once, naming the holder, before anything is sent. The file
+    is removed by unlock_outputs while still locked, so a lock taken on a file just removed (another run had
+    it open) is noticed by its inode and taken again on the new file."""
     import fcntl
 
     lock_path = path + ".lock"
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise write_error(lock_path, exc) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
-        os.close(fd)
-        raise CliError(
-            f"{path} is being written by another gradient-batch run (pid {holder}); "
-            "wait for it to finish or stop it, then rerun",
-            kind="output_locked",
-        ) from None
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise write_error(lock_path, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise CliError(
+                f"{path} is being written by another gradient-batch run (pid {holder}); "
+                "wait for it to finish or stop it, then rerun",
+                kind="output_locked",
+            ) from None
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the run that held it removed it as we locked it: lock the new one
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
-    _HELD_LOCKS.append(fd)
+    _HELD_LOCKS[lock_path] = fd
+
+
+def unlock_outputs() -> None:
+    """Remove every lock file this process holds (still locked as it goes, so no other run sees it free)."""
+    while _HELD_LOCKS:
+        lock_path, fd = _HELD_LOCKS.popitem()
+        try:
+            os.unlink(lock_path)
+        except OSError:
+            pass
+        os.close(fd)

@@ -41,4 +41,5 @@ def list_models(
             model["input_price"] = row.get("input_price") if row else None
             model["output_price"] = row.get("output_price") if row else None
             model["price_unit"] = row.get("unit") if row else None
+            model["unit_price"], model["unit_price_per"] = prices_table.unit_price(row) or (None, None)
     return models, prices

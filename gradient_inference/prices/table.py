@@ -181,10 +181,11 @@ def estimate_cost(usage: dict, row: dict | None) -> float | None:
 
     Reads cost the listed cached price (else the input price); writes their listed 5-minute or 1-hour
     price, else 1.25x input (5 minutes, also for writes the usage does not split) or 2x input (1 hour).
-    A row without an output price (embedding models) prices calls that produce no output tokens.
+    A row without an output price (embedding models) prices calls that produce no output tokens at $0 for
+    output; a price the call needs and the row lacks makes the cost unknown (None), never an exception.
     """
     out = usage.get("output_tokens") or 0
-    if not row or row.get("input_price") is None or (row.get("output_price") is None and out):
+    if not row or row.get("input_price") is None or (row.get("output_price") is None and out > 0):
         return None
     if "token" not in str(row.get("unit") or "per 1M tokens").lower():
         return None
@@ -199,7 +200,7 @@ def estimate_cost(usage: dict, row: dict | None) -> float | None:
         (cached, _price(row, "cached_input_price", inp_price)),
         (w5m, _price(row, "cache_write_5m_price", 1.25 * inp_price)),
         (w1h, _price(row, "cache_write_1h_price", 2 * inp_price)),
-        (out, row["output_price"] or 0),
+        (out, row.get("output_price") or 0),
     )
     return round(sum(n * price for n, price in rates) / 1_000_000, 8)
 
@@ -264,3 +265,21 @@ def media_cost(model: str, counts: dict[str, float | None], usage: Any = None, e
         usd = round(sum(n * p for n, p in rates) / 1_000_000, 8)
         return {"usd": usd, "source": prices["source"], "price_model": row["model"]}, ""
     return None, f"{row['model']} has no price for this kind of call"
+
+
+UNIT_PRICES = (("image_price", "image"), ("megapixel_price", "megapixel"), ("second_price", "second"))
+UNIT_PRICES += (("thousand_characters_price", "1K characters"), ("video_price", "video"), ("audio_price", "audio"))
+
+
+def unit_price(row: dict | None) -> tuple[float, str] | None:
+    """(USD, per what) for a model billed per image, second, audio clip...; None for token prices."""
+    if not row:
+        return None
+    for key, per in UNIT_PRICES:
+        if row.get(key) is not None:
+            return row[key], per
+    unit = str(row.get("unit") or "")
+    value = row.get("output_price") or row.get("input_price")  # a docs-page row: "$0.04 per image"
+    if unit.startswith("per ") and "token" not in unit and value is not None:
+        return value, unit[4:]
+    return None

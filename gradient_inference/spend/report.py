@@ -24,6 +24,13 @@ BILLED = (
 )
 
 
+def dollars(value: float) -> str:
+    """A dollar amount as plain decimals, never an exponent: 0.00001 -> '0.00001', 2.0 -> '2', 0.5 -> '0.5'.
+    To the cent-millionth (8 places), as costs are rounded; for budgets and prices printed after '$'."""
+    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def since_ts(text: str, now: float | None = None) -> float:
     """Epoch seconds for '24h', '7d', '30d' (ago) or 'YYYY-MM-DD' (midnight UTC); ValueError otherwise."""
     import calendar

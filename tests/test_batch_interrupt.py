@@ -1,0 +1,74 @@
+"""gradient-batch run's ends: the lock file goes with every run, and Ctrl-C keeps exactly what was paid for.
+
+Uses tests/test_batch_run.py's throttled fake (tests/fake_batch.py) and the history file the run writes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import SCRIPTS
+from fake_batch import Throttle
+from fake_gradient import API_KEY, FakeGradient
+from test_batch_run import prompts, results, write_lines
+
+
+@pytest.fixture(scope="module")
+def slow_fake():
+    fake = FakeGradient().start()
+    fake.throttle = Throttle(fake)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(slow_fake):
+    slow_fake.reset()
+    slow_fake.throttle.reset()
+    return slow_fake
+
+
+def start_run(fake, tmp_path, data_dir, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "GRADIENT_API_KEY": API_KEY, "GRADIENT_BASE_URL": fake.url, "NO_PROXY": "*"}
+    env.update(GRADIENT_CACHE_DIR=str(tmp_path / "cache"), GRADIENT_DATA_DIR=str(data_dir))
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "gradient_batch.py"), "run", *args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(predicate, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.01)
+    assert predicate()
+
+
+@pytest.mark.parametrize("bad", [False, True], ids=["all-ok", "a-line-failed"])
+def test_a_finished_run_leaves_no_lock_file(run, fake, tmp_path, bad):
+    lines = prompts(5) + ([{"id": "x", "prompt": "BAD400"}] if bad else [])
+    write_lines(tmp_path / "in.jsonl", lines)
+    r = run("batch", "run", "in.jsonl", env={"GRADIENT_BASE_URL": fake.url})
+    assert r.code == (1 if bad else 0), r.err
+    assert len(results(tmp_path / "in.results.jsonl")) == len(lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "in.results.jsonl"]
+
+
+def test_an_interrupted_run_leaves_no_lock_file(fake, tmp_path, data_dir):
+    fake.throttle.reset(latency=0.05)
+    write_lines(tmp_path / "in.jsonl", prompts(100))
+    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "2")
+    wait_for(lambda: len(fake.requests) >= 4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert not (tmp_path / "in.results.jsonl.lock").exists()
