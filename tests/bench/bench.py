@@ -58,7 +58,6 @@ sys.path.insert(0, str(HERE))
 from fake_gradient import API_KEY, FakeGradient  # noqa: E402
 
 results: list[dict[str, Any]] = []
-ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7")
 
 
 # ---------------------------------------------------------------- timing helpers
