@@ -327,19 +327,21 @@ def test_max_cost_with_an_unpriced_model_exits_2_before_sending(batch, fake, tmp
 # ---------------------------------------------------------------- progress
 
 
-def test_a_terminal_gets_a_tqdm_bar_and_the_summary(fake, tmp_path):
+def on_a_terminal(fake, tmp_path, *args: str, pythonpath: str = "") -> str:
+    """Run gradient-batch run with stderr on a pseudo-terminal (what turns the progress bar on); what it showed."""
     import fcntl
     import pty
     import struct
     import termios
 
-    src = write_lines(tmp_path / "in.jsonl", prompts(5))
     env = {**os.environ, "GRADIENT_API_KEY": API_KEY, "GRADIENT_BASE_URL": fake.url, "NO_PROXY": "*"}
     env["GRADIENT_CACHE_DIR"] = str(tmp_path / "cache")
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a real terminal has a size
     proc = subprocess.Popen(
-        [sys.executable, str(SCRIPTS / "gradient_batch.py"), "run", str(src)],
+        [sys.executable, str(SCRIPTS / "gradient_batch.py"), "run", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=follower,
@@ -355,10 +357,28 @@ def test_a_terminal_gets_a_tqdm_bar_and_the_summary(fake, tmp_path):
             break
         chunks.append(data)
     os.close(leader)
-    assert proc.wait(timeout=30) == 0
     shown = b"".join(chunks).decode(errors="replace")
+    assert proc.wait(timeout=60) == 0, shown
+    return shown
+
+
+def test_a_terminal_gets_a_tqdm_bar_and_the_summary(fake, tmp_path):
+    shown = on_a_terminal(fake, tmp_path, str(write_lines(tmp_path / "in.jsonl", prompts(5))))
     assert "5/5" in shown and "req/s" in shown and "ok=5" in shown  # tqdm's bar with our counts
     assert "5 ok, 0 failed, 0 skipped" in shown
+
+
+def test_a_terminal_without_tqdm_gets_plain_progress_lines(fake, tmp_path):
+    blocked = tmp_path / "no-tqdm"
+    blocked.mkdir()
+    (blocked / "tqdm.py").write_text('raise ImportError("tqdm is blocked in this test")\n')
+    fake.throttle.reset(latency=0.4)
+    src = write_lines(tmp_path / "in.jsonl", prompts(30))
+    shown = on_a_terminal(fake, tmp_path, str(src), "--concurrency", "2", pythonpath=str(blocked))  # about 6 s
+    assert "ModuleNotFoundError" not in shown and "error" not in shown and "req/s" not in shown  # no bar, no crash
+    assert re.search(r": \d+/30 done, 0 failed, [\d.]+/s, ETA \d+s", shown), shown
+    assert "30 ok, 0 failed, 0 skipped" in shown
+    assert len(results(tmp_path / "in.results.jsonl")) == 30
 
 
 def test_without_a_terminal_progress_is_a_line_at_most_every_five_seconds(batch, fake, tmp_path):

@@ -73,7 +73,7 @@ class Session:
         self.stop = asyncio.Event()
         async with stdio_client(self.params, errlog=self.errlog) as (read, write):
             async with ClientSession(read, write) as session:
-                await session.initialize()
+                self.initialized = await session.initialize()
                 self.session, self.tools = session, (await session.list_tools()).tools
                 self.ready.set()
                 await self.stop.wait()
@@ -132,6 +132,12 @@ def test_lists_every_tool_with_a_hand_written_input_schema(mcp_server):
     assert tools["embed"]["inputSchema"]["properties"]["texts"]["type"] == "array"
     assert set(tools["get_prices"]["inputSchema"]["properties"]) == {"model"}
     assert tools["usage"]["inputSchema"]["properties"]["by"]["enum"] == ["day", "model", "command"]
+
+
+def test_the_server_instructions_and_help_name_all_six_tools(mcp_server):
+    instructions = mcp_server.initialized.instructions
+    shown = " ".join(subprocess.run([sys.executable, SCRIPT, "--help"], capture_output=True, text=True).stdout.split())
+    assert sorted(t for t in TOOLS if t not in instructions) == [] and sorted(t for t in TOOLS if t not in shown) == []
 
 
 def test_chat_returns_the_reply_as_text_and_usage_and_cost_as_structured_content(mcp_server, server):

@@ -161,17 +161,20 @@ def run_all(
 
 
 class Progress:
-    """A tqdm bar on a terminal; otherwise a plain line on stderr at most every few seconds; nothing
-    with show=False (--json, where stderr carries only an error object)."""
+    """A tqdm bar on a terminal (when tqdm is installed); otherwise a plain line on stderr at most every few
+    seconds; nothing with show=False (--json, where stderr carries only an error object)."""
 
     def __init__(self, total: int, skipped: int, prog: str, show: bool = True) -> None:
         self.total, self.ok, self.failed, self.prog, self.show = total, 0, 0, prog, show
         self.started = self.last = time.monotonic()
         self.bar = None
         if show and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=skipped, unit="req", file=sys.stderr, dynamic_ncols=True)
+            try:
+                from tqdm import tqdm
+            except ImportError:  # a checkout run without tqdm: the plain lines below instead of a bar
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(total=total, initial=skipped, unit="req", file=sys.stderr, dynamic_ncols=True)
         self.done = skipped
         self.lock = threading.Lock()
 

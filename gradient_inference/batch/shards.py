@@ -157,15 +157,18 @@ def download_finished(args, call, session, manifest: dict, path: str, merge: Mer
 
 def wait(args, call, session, manifest: dict, path: str, merge: Merge) -> list[str]:
     """Poll every shard until all have ended (1 s, 2 s ... 60 s apart), downloading each as it ends;
-    one progress bar over the job's request counts (a line on stderr when it changes, off a terminal)."""
+    one progress bar over the job's request counts (a line on stderr when it changes, off a terminal or without tqdm)."""
     import time
 
     bar, shown, delay = None, "", 1.0
     shards = manifest["shards"]
     if not args.json and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=totals(shards)["total"] or None, unit="req", file=sys.stderr, dynamic_ncols=True)
+        try:
+            from tqdm import tqdm
+        except ImportError:  # a checkout run without tqdm: the plain lines below instead of a bar
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(total=totals(shards)["total"] or None, unit="req", file=sys.stderr, dynamic_ncols=True)
     try:
         while True:
             last = None

@@ -1,4 +1,4 @@
-"""Serve the commands as MCP tools over stdio (list_models, chat, generate_image, embed, get_prices), for hosts
+"""Serve the commands as MCP tools over stdio (list_models, chat, generate_image, embed, get_prices, usage), for hosts
 that speak the Model Context Protocol. The SDK is the optional extra [mcp]: --help and a missing SDK load none of it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ SDK_MAJORS = (1, 2)  # the low-level Server API of both is handled in mcpserver/
 def build_parser() -> cli.ArgumentParser:
     parser = cli.new_parser(
         "gradient-mcp",
-        "Serve list_models, chat, generate_image, embed and get_prices as MCP tools over stdio. "
+        "Serve list_models, chat, generate_image, embed, get_prices and usage as MCP tools over stdio. "
         "The key comes from the environment (GRADIENT_API_KEY); logs go to stderr.",
         api=False,
     )
