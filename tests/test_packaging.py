@@ -109,13 +109,12 @@ def help_text(name: str, *subcommand: str) -> str:
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
-def test_every_flag_is_documented_in_skill_and_readme(name):
-    skill = (ROOT / "SKILL.md").read_text()
-    readme = (ROOT / "README.md").read_text()
+def test_every_flag_is_documented_for_agents(name):
+    """SKILL.md stays short: a flag may live in a reference it links (tests/test_docs.py checks the links)."""
+    docs = "".join(p.read_text() for p in [ROOT / "SKILL.md", *(ROOT / "references").glob("*.md")])
     flags = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]+", help_text(name))) - {"--help"}
     assert flags
-    assert sorted(f for f in flags if f not in skill) == []
-    assert sorted(f for f in flags if f not in readme) == []
+    assert sorted(f for f in flags if f not in docs) == []
 
 
 @pytest.mark.parametrize("name", SCRIPT_NAMES)
