@@ -19,6 +19,7 @@ PYTHONDONTWRITEBYTECODE=1 on a copy of scripts/ and the package with no __pycach
   10. a chat tool call to a running gradient-mcp vs a gradient-chat subprocess (tests/bench/mcp_figure.py) <= 0.5x
   11. client.chat (the Python API, history on) vs a bare requests.Session().post at 20 ms latency     <= 1.10x
   12. 64 AsyncClient.chat calls gathered vs one call at 200 ms latency (tests/bench/client_figures.py)  <= 2.5x
+  13. gradient-compare -c 16, 3 models x 50 prompts at 100 ms vs a bare thread pool (compare_figure.py)  <= 1.15x
 
 The floors of figures 1 and 3 are generated from each script's own parser, so they follow every flag.
 Everything runs against loopback servers started here (tests/fake_gradient.py and a small SSE server).
@@ -50,7 +51,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPTS = ROOT / "scripts"
 RESULTS_FILE = HERE / "last_results.json"
-ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")  # what a run without --only measures
+ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13")  # what a run without --only measures
 PY = sys.executable
 LLM_VENV = Path(os.environ.get("BENCH_LLM_VENV", "/tmp/llm-venv"))
 HEAVY = ("requests", "bs4", "tabulate", "urllib3", "lxml")
@@ -863,6 +864,10 @@ def main() -> int:
                 from client_figures import run_client_figures
 
                 run_client_figures(record, interleave, med, server, API_KEY, tmp)
+            if "13" in only:
+                from compare_figure import run_compare_figure
+
+                run_compare_figure(record, interleave, med, server, env, tmp)
     finally:
         server.stop()
     summary()
