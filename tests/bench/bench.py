@@ -51,7 +51,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCRIPTS = ROOT / "scripts"
 RESULTS_FILE = HERE / "last_results.json"
-ALL_FIGURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13")  # what a run without --only measures
+# what a run without --only measures
+ALL_FIGURES = tuple(str(n) for n in range(1, 14))
 PY = sys.executable
 LLM_VENV = Path(os.environ.get("BENCH_LLM_VENV", "/tmp/llm-venv"))
 HEAVY = ("requests", "bs4", "tabulate", "urllib3", "lxml")
