@@ -72,3 +72,45 @@ def test_an_interrupted_run_leaves_no_lock_file(fake, tmp_path, data_dir):
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert not (tmp_path / "in.results.jsonl.lock").exists()
+
+
+def test_ctrl_c_drains_what_is_in_flight_and_the_resume_sends_only_the_rest(fake, tmp_path, data_dir):
+    """2,000 lines, 64 at once, 200 ms each: after Ctrl-C, requests sent = lines in the file = paid rows."""
+    from history_db import rows
+
+    n = 2000
+    fake.throttle.reset(latency=0.2)
+    write_lines(tmp_path / "in.jsonl", prompts(n))
+    out = tmp_path / "in.results.jsonl"
+    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "64")
+    wait_for(lambda: len(fake.requests) >= 300)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    sent, held, paid = len(fake.requests), len(results(out)), len(rows(data_dir, "command = 'batch'"))
+    assert 300 <= sent < n and sent == held == paid, (sent, held, paid, err)
+    assert f"holds {held} result lines" in err and "every reply in flight was written" in err
+    assert all(line["ok"] for line in results(out))
+
+    fake.reset()
+    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "64")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert sent + len(fake.requests) == n
+    assert len(rows(data_dir, "command = 'batch'")) == n
+    assert sorted(line["id"] for line in results(out)) == sorted(f"p{i}" for i in range(n))
+
+
+def test_a_second_ctrl_c_stops_at_once(fake, tmp_path, data_dir):
+    fake.throttle.reset(latency=3.0)
+    write_lines(tmp_path / "in.jsonl", prompts(20))
+    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "4")
+    wait_for(lambda: len(fake.requests) >= 4)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    began = time.monotonic()
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and time.monotonic() - began < 2, err
+    assert "stopped at once" in err and "Traceback" not in err
+    assert len(fake.requests) == 4  # nothing sent after the first Ctrl-C

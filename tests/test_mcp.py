@@ -134,7 +134,7 @@ def test_lists_every_tool_with_a_hand_written_input_schema(mcp_server):
     assert tools["usage"]["inputSchema"]["properties"]["by"]["enum"] == ["day", "model", "command"]
 
 
-def test_the_server_instructions_and_help_name_all_six_tools(mcp_server):
+def test_the_server_instructions_and_help_name_every_tool(mcp_server):
     instructions = mcp_server.initialized.instructions
     shown = " ".join(subprocess.run([sys.executable, SCRIPT, "--help"], capture_output=True, text=True).stdout.split())
     assert sorted(t for t in TOOLS if t not in instructions) == [] and sorted(t for t in TOOLS if t not in shown) == []

@@ -284,6 +284,11 @@ def read_results(path: str) -> dict[str, bool]:
     return dict(_result_lines(path))
 
 
+def count_lines(path: str) -> int:
+    """Whole result lines in a results file (ok or not); crash fragments are not counted."""
+    return sum(1 for _ in _result_lines(path))
+
+
 def done_hashes(path: str) -> dict[int, bool]:
     """hash(id) -> False for every id whose last line in the results file is ok: what a resume skips.
     Hashes, not the ids: a million of them take less memory than the ids themselves. (60-bit hashes: for

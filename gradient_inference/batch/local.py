@@ -5,13 +5,36 @@ The output is locked for the run (files.lock_output); commands/batch.py's cmd_ru
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 
 from gradient_inference.cli import base as cli
 
 PROG = "gradient-batch"
+
+
+@contextlib.contextmanager
+def interrupts(limiter):
+    """The first Ctrl-C stops new requests and lets the ones in flight finish; the second stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum, frame):
+        if limiter.interrupted:
+            raise KeyboardInterrupt
+        limiter.interrupt()
+        cli.note("stopping: waiting for the replies in flight (Ctrl-C again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_lines(parser, args, call, line_defaults, finish) -> int:
@@ -96,16 +119,27 @@ def run_lines(parser, args, call, line_defaults, finish) -> int:
 
     unpriced: list[int] = []
     started = time.monotonic()
-    try:
-        runner.run_all(todo, work, done, limiter, args.concurrency)
-    except KeyboardInterrupt:
-        writer.close()  # waits for a line being written; later replies are dropped, never half-written
+    with interrupts(limiter):
+        try:
+            abandoned = runner.run_all(todo, work, done, limiter, args.concurrency, drain_seconds=args.timeout + 1)
+        except KeyboardInterrupt:  # the second Ctrl-C: stop at once
+            abandoned = None
+    if limiter.interrupted:
+        writer.close()  # waits for a line being written; any later reply is dropped, never half-written
         history.close()
         progress.close()
-        cli.note(f"interrupted; {progress.ok} finished lines kept in {output}; rerun the same command to continue")
+        held = jl.count_lines(output)
+        if abandoned is None:
+            what = "stopped at once; replies in flight were not waited for"
+        elif abandoned:
+            what = f"{abandoned} replies still in flight after {args.timeout + 1:g}s were not waited for"
+        else:
+            what = "every reply in flight was written"
+        cli.note(f"interrupted ({what}); {output} holds {held} result lines; rerun the same command to continue")
+        sys.stdout.flush()
         sys.stderr.flush()
         files.unlock_outputs()
-        os._exit(cli.EXIT_INTERRUPTED)  # in-flight requests are abandoned, not waited for
+        os._exit(cli.EXIT_INTERRUPTED)  # threads still waiting on a socket are abandoned, not joined
     writer.close()
     history.close()
     progress.close()

@@ -3,6 +3,9 @@
 The limit follows AIMD, as TCP does: a 429 halves it (at most once per cool-down, so one burst of
 429s counts once), each success raises it by 1/limit (about +1 per round of successes), never above
 --concurrency. A 429 never fails a line: the request waits for Retry-After and is sent again.
+
+Ctrl-C (Limiter.interrupt) stops new requests; the ones in flight are waited for (bounded), and a line that
+is only waiting out a 429 is dropped unsent, so every request sent has its reply written and recorded.
 """
 
 from __future__ import annotations
@@ -34,12 +37,22 @@ class Limiter:
         self.budget, self.spent, self.dearest = budget, 0.0, None
         self.cond = threading.Condition()
         self.last_cut = 0.0
-        self.stopped: str | None = None  # "budget" once no new request may start
+        self.stopped: str | None = None  # "budget" or "interrupted" once no new request may start
+
+    def interrupt(self) -> None:
+        """No new request from now on. Safe from a signal handler: a plain assignment, no lock taken."""
+        self.stopped = "interrupted"
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped == "interrupted"
 
     def acquire(self) -> bool:
-        """Wait for a free slot; False when the budget forbids another request."""
+        """Wait for a free slot; False when the budget forbids another request or the run was interrupted."""
         with self.cond:
             while True:
+                if self.interrupted:
+                    return False
                 if self.budget is not None and not self._affordable():
                     if self.inflight == 0:  # nothing left to finish that could make room
                         self.stopped = "budget"
@@ -48,6 +61,12 @@ class Limiter:
                     self.inflight += 1
                     return True
                 self.cond.wait(0.25)  # a timeout keeps Ctrl-C prompt in the main thread
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, cut short by an interrupt."""
+        end = time.monotonic() + seconds
+        while not self.interrupted and time.monotonic() < end:
+            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
 
     def _affordable(self) -> bool:
         if self.dearest is None:  # no price seen yet: one request at a time until one is
@@ -76,6 +95,10 @@ class Limiter:
             self.cond.notify_all()
 
 
+class Abandoned(Exception):
+    """A line given up unsent after an interrupt: it gets no result line and no history row."""
+
+
 def retry_after(value: str | None, attempt: int) -> float:
     """Seconds to wait after a 429: Retry-After (seconds or HTTP date, capped), else jittered backoff."""
     if value:
@@ -102,6 +125,8 @@ def post(
     from gradient_inference.network import api as net
 
     for attempt in range(RATE_LIMIT_TRIES + 1):
+        if limiter.interrupted and attempt:  # only waiting out a 429: nothing was billed, so nothing is lost
+            raise Abandoned
         try:
             resp = session.post(url, json=body, headers=headers, stream=True, timeout=(timeout, timeout))
         except requests.exceptions.RequestException as exc:
@@ -112,7 +137,7 @@ def post(
             resp.close()
             limiter.rate_limited()
             cli.debug(f"429 on {url}; waiting {wait:.2f}s")
-            time.sleep(wait)
+            limiter.pause(wait)
             continue
         if resp.status_code >= 400:
             retries = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
@@ -131,9 +156,13 @@ def run_all(
     done: Callable[[dict], None],
     limiter: Limiter,
     threads: int,
-) -> None:
+    drain_seconds: float = 60.0,
+) -> int:
     """work(job) -> (result line, cost) on a pool of `threads`, at most limiter.limit at once; done(line)
-    is called as each finishes. The input is pulled one job at a time, so memory stays flat."""
+    is called as each finishes. The input is pulled one job at a time, so memory stays flat.
+
+    After limiter.interrupt(), no job starts and the ones in flight get up to drain_seconds to finish.
+    Returns how many were still in flight when that ran out (0 when all finished)."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
     pending: set = set()
@@ -141,7 +170,11 @@ def run_all(
     def task(job: dict) -> None:
         line, cost = None, None
         try:
+            if limiter.interrupted:  # queued, never started: not sent
+                return
             line, cost = work(job)
+        except Abandoned:
+            return
         finally:
             limiter.release(cost)
         done(line)
@@ -153,11 +186,18 @@ def run_all(
         future = pool.submit(task, job)
         pending.add(future)
         future.add_done_callback(pending.discard)
+    deadline = None
     while pending:
+        if limiter.interrupted and deadline is None:
+            deadline = time.monotonic() + drain_seconds
+        if deadline is not None and time.monotonic() >= deadline:
+            pool.shutdown(wait=False, cancel_futures=True)
+            return len(pending)
         finished, _ = wait(list(pending), timeout=0.25)  # short waits keep Ctrl-C prompt
         for future in finished:
             future.result()  # a bug in work() surfaces here, not silently
     pool.shutdown()
+    return 0
 
 
 class Progress:

@@ -14,7 +14,7 @@ SDK_MAJORS = (1, 2)  # the low-level Server API of both is handled in mcpserver/
 def build_parser() -> cli.ArgumentParser:
     parser = cli.new_parser(
         "gradient-mcp",
-        "Serve list_models, chat, generate_image, embed, get_prices and usage as MCP tools over stdio. "
+        "Serve list_models, chat, compare, generate_image, embed, get_prices and usage as MCP tools over stdio. "
         "The key comes from the environment (GRADIENT_API_KEY); logs go to stderr.",
         api=False,
     )
