@@ -91,7 +91,7 @@ def test_extension_follows_the_content_not_the_claimed_type(run, server, files_h
 def test_no_clobber_checked_before_the_job_is_submitted(run, server, files_host, tmp_path):
     (tmp_path / "hello.mp3").write_bytes(b"mine")
     r = run("audio", "--text", "hi", "-o", "hello.mp3")
-    assert r.code == 1 and "hello.mp3 already exists" in r.err and "--force" in r.err
+    assert r.code == 2 and "hello.mp3 already exists" in r.err and "--force" in r.err
     assert submits(server) == [] and (tmp_path / "hello.mp3").read_bytes() == b"mine"
     r = run("audio", "--text", "hi", "-o", "hello.mp3", "--force")
     assert r.code == 0, r.err

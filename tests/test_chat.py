@@ -187,7 +187,7 @@ def test_prompt_from_stdin_or_file(run, server, tmp_path, how):
         (["--prompt", "x", "--temperature", "2.5"], "between 0 and 2"),
         (["--prompt", "x", "--temperature", "-0.1"], "between 0 and 2"),
         (["--prompt", "x", "--max-tokens", "0"], "1 or more"),
-        (["--prompt", "x", "--max-tokens", "-3"], "0 or more"),
+        (["--prompt", "x", "--max-tokens", "-3"], "must be a positive whole number (1 or more), got '-3'"),
         (["--prompt", "x", "--max-tokens", "1.5"], "whole number"),
         (["--prompt", "x", "--model", " "], "must not be empty"),
         (["--prompt-file", "/nonexistent/prompt.txt"], "cannot read --prompt-file"),

@@ -104,7 +104,7 @@ def test_blank_line_in_a_file_is_named_and_nothing_sent(run, server, files_host,
 def test_existing_output_is_kept_unless_force(run, server, files_host, tmp_path):
     (tmp_path / "out.jsonl").write_text("mine\n")
     r = run("embed", "a", "-o", "out.jsonl")
-    assert r.code == 1 and "already exists" in r.err and "--force" in r.err
+    assert r.code == 2 and "already exists" in r.err and "--force" in r.err
     assert server.requests == [] and (tmp_path / "out.jsonl").read_text() == "mine\n"
     r = run("embed", "a", "-o", "out.jsonl", "--force")
     assert r.code == 0, r.err

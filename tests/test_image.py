@@ -292,7 +292,7 @@ def test_api_error_writes_nothing(run, server, tmp_path):
 def test_existing_file_is_not_overwritten_without_force(run, server, tmp_path):
     (tmp_path / "cat.png").write_bytes(b"precious")
     r = run("image", "--prompt", "x", "-o", "cat.png")
-    assert r.code == 1
+    assert r.code == 2  # a taken --output is bad input, checked before sending
     assert "cat.png" in r.err and "--force" in r.err
     assert (tmp_path / "cat.png").read_bytes() == b"precious"
     assert server.requests == []  # checked before paying for an image
@@ -301,7 +301,7 @@ def test_existing_file_is_not_overwritten_without_force(run, server, tmp_path):
 def test_any_taken_sibling_blocks_all_writes(run, server, tmp_path):
     (tmp_path / "cat-2.png").write_bytes(b"precious")
     r = run("image", "--prompt", "x", "--n", "3", "-o", "cat.png")
-    assert r.code == 1 and "cat-2.png" in r.err
+    assert r.code == 2 and "cat-2.png" in r.err
     assert listing(tmp_path) == ["cat-2.png"]
 
 

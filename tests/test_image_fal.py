@@ -118,7 +118,7 @@ def test_job_outlasting_max_wait_exits_1_naming_the_request_id(run, server, file
 def test_no_clobber_checked_before_the_job_is_submitted(run, server, files_host, tmp_path):
     (tmp_path / "cat-2.png").write_bytes(b"mine")
     r = run("image", "--model", FAL, "--prompt", "cat", "--n", "2", "-o", "cat.png")
-    assert r.code == 1 and "cat-2.png already exists" in r.err and "--force" in r.err
+    assert r.code == 2 and "cat-2.png already exists" in r.err and "--force" in r.err
     assert api_calls(server) == [] and (tmp_path / "cat-2.png").read_bytes() == b"mine"
     r = run("image", "--model", FAL, "--prompt", "cat", "--n", "2", "-o", "cat.png", "--force")
     assert r.code == 0, r.err

@@ -206,9 +206,9 @@ def non_negative_int(text: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+    value = number(text, int)
+    if value < 1:  # one message for 0 and for -3: the same fault
+        raise argparse.ArgumentTypeError(f"must be a positive whole number (1 or more), got {text!r}")
     return value
 
 

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None:
         files.check_output_arg(args.output)
         if not args.dry_run:
-            files.check_targets([args.output], args.force)
+            files.check_targets([args.output], args.force, before_sending=True)
 
     from gradient_inference.pipeline.call import Call
 

@@ -110,7 +110,7 @@ def embed_result(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     if args.output is not None:
         files.check_output_arg(args.output)
         if not args.dry_run:
-            files.check_targets([args.output], args.force)
+            files.check_targets([args.output], args.force, before_sending=True)
     from gradient_inference.pipeline.embed import embed
 
     found = embed(args.settings, inputs, args.model, args.concurrency)

@@ -110,7 +110,7 @@ def generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[
     if args.output is not None:
         files.check_output_arg(args.output)
         if not args.dry_run:
-            files.check_targets(files.numbered(args.output, args.n), args.force)
+            files.check_targets(files.numbered(args.output, args.n), args.force, before_sending=True)
     from gradient_inference.pipeline.image import generate as make_images
 
     made = make_images(args.settings, prompt, args.model, args.n, args.size, args.quality, args.input_json,

@@ -59,13 +59,16 @@ def check_output_arg(output: str) -> None:
         raise UsageError(f"--output {output} {what}; give a file name such as {os.path.join(output, 'image.png')}")
 
 
-def check_targets(paths: list[str], force: bool) -> None:
-    """Fail before any write (and before paying for images, when the names are known) if a target is taken."""
+def check_targets(paths: list[str], force: bool, before_sending: bool = False) -> None:
+    """Fail before any write (and before paying for images, when the names are known) if a target is taken.
+    `before_sending`: the names came from --output, so a taken one is bad input (exit 2), as a folder is."""
     for path in paths:
         if os.path.isdir(path):
             raise CliError(f"{path} is a folder, not a file name", kind="is_a_directory", exit_code=EXIT_USAGE)
         if not force and os.path.lexists(path):
-            raise exists_error(path)
+            err = exists_error(path)
+            err.exit_code = EXIT_USAGE if before_sending else err.exit_code
+            raise err
     for parent in {os.path.dirname(p) or "." for p in paths}:
         ancestor = os.path.abspath(parent)
         while not os.path.exists(ancestor) and ancestor != os.path.dirname(ancestor):
