@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 from fake_gradient import error_body
 
 
@@ -147,6 +148,47 @@ def test_key_never_printed_even_if_the_server_echoes_it(run, server):
     server.queue("/v1/models", {"status": 400, "json": error_body(f"key {API_KEY} is not allowed", "invalid")})
     r = run("models")  # the runner asserts the key is absent from stdout and stderr
     assert r.code == 1 and "***" in r.err
+
+
+@pytest.mark.parametrize("cut", [0, 5, 12, 31])
+def test_a_model_that_says_the_key_never_prints_it_even_split_across_stream_pieces(run, server, cut):
+    """The cause of the old flaky property test: streamed text was printed unredacted."""
+    from fake_gradient import API_KEY
+
+    pieces = ["before ", API_KEY[:cut], API_KEY[cut:], " after"]
+    deltas = [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces if p]
+    server.queue(
+        "/v1/chat/completions",
+        {"sse": [*deltas, {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}, "[DONE]"]},
+    )
+    r = run("chat", "--stream", "--prompt", "x")  # the runner asserts no part of the key is printed
+    assert r.code == 0 and r.out == "before *** after\n"
+
+
+def test_a_model_that_says_the_key_never_prints_it_unstreamed(run, server):
+    from fake_gradient import API_KEY
+
+    reply = {
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": f"it is {API_KEY}"}, "finish_reason": "stop"}
+        ]
+    }
+    server.queue("/v1/chat/completions", {"json": reply})
+    r = run("chat", "--prompt", "x")
+    assert r.code == 0 and r.out == "it is ***\n"
+
+
+def test_a_stream_that_ends_on_a_key_prefix_prints_the_held_text(run, server):
+    from fake_gradient import API_KEY
+
+    pieces = ["tail ", API_KEY[:6]]  # looks like the start of the key, but the key never comes
+    deltas = [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
+    server.queue(
+        "/v1/chat/completions",
+        {"sse": [*deltas, {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}, "[DONE]"]},
+    )
+    r = run("chat", "--stream", "--prompt", "x")
+    assert r.code == 0 and r.out == f"tail {API_KEY[:6]}\n"
 
 
 def test_plain_http_to_a_remote_host_is_refused(run):

@@ -4,6 +4,9 @@ on gradient-chat and gradient-batch run (shapes: tests/fake_server_tools.py)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import fake_server_tools
@@ -140,8 +143,23 @@ def test_the_token_stays_out_of_every_output_and_off_every_other_host(run, fake,
 def test_dry_run_shows_a_placeholder_naming_the_variable(run, fake):
     r = run("chat", "--prompt", "hi", "--mcp", f"do-server={MCP_URL}", "--dry-run", env=TOKEN_ENV)
     assert r.code == 0 and TOKEN not in r.out + r.err
-    assert "Bearer $GRADIENT_MCP_TOKEN_DO_SERVER" in r.out
+    assert "Bearer '\"$GRADIENT_MCP_TOKEN_DO_SERVER\"'" in r.out  # out of the single quotes: the shell expands it
     assert fake.requests == []
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash")
+def test_the_dry_run_curl_line_runs_in_a_shell_with_the_token_expanded(run, fake):
+    from fake_gradient import API_KEY
+
+    r = run("chat", "--prompt", "it's $HOME", "--mcp", f"do-server={MCP_URL}", "--dry-run", env=TOKEN_ENV)
+    assert r.code == 0 and fake.requests == []
+    env = {"PATH": os.environ["PATH"], "NO_PROXY": "*", "GRADIENT_API_KEY": API_KEY, **TOKEN_ENV}
+    sent = subprocess.run(["bash", "-c", r.out.strip()], env=env, capture_output=True, text=True, timeout=30)
+    assert sent.returncode == 0, sent.stderr
+    (req,) = fake.requests
+    assert req["headers"]["Authorization"] == f"Bearer {API_KEY}"
+    assert f"Bearer {TOKEN}" in json.dumps(req["body"])  # the token itself, not the variable's name
+    assert req["body"]["messages"][-1]["content"] == "it's $HOME"  # everything else exactly as printed
 
 
 def test_a_server_echoing_the_token_in_an_error_is_redacted(run, fake):

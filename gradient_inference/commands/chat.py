@@ -212,12 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse(parser, argv)
     request = chat_request(parser, args)
     printed: list[str] = []
+    safe, held_back = cli.stream_redactor()  # a model may echo a key: never print one, even split across pieces
 
     def echo(text: str) -> None:
-        if not args.json:
+        if not args.json and (text := safe(text)):
             sys.stdout.write(text)
             sys.stdout.flush()
             printed.append(text)
+
+    def finish_stream() -> None:
+        if rest := held_back():
+            sys.stdout.write(rest)
+            printed.append(rest)
 
     from gradient_inference.pipeline import chat as pipeline_chat
 
@@ -225,9 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         reply = pipeline_chat.complete(args.settings, request, echo, thread_out=thread)
     except (cli.CliError, KeyboardInterrupt):
+        finish_stream()
         if printed and not printed[-1].endswith("\n"):
             print()  # keep what was printed, and end its line
         raise
+    finish_stream()
     if reply is not None:  # None: --dry-run
         render(args, reply, printed, thread)
     return 0
@@ -241,13 +249,13 @@ def render(args, reply: dict, printed: list[str], thread: dict) -> None:
         if not "".join(printed).endswith("\n"):
             print()
     elif reply["content"] or not reply["tool_calls"]:  # a forced --json-schema tool streams no text: print it now
-        print(reply["content"], flush=True)
+        print(cli.redact(reply["content"]), flush=True)
     import json
 
     for call in reply["tool_calls"]:  # one line each: the function's name and its arguments as JSON
-        print(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}", flush=True)
+        print(cli.redact(f"{call['name']} {json.dumps(call['arguments'], ensure_ascii=False)}"), flush=True)
     for number, cited in enumerate(reply["citations"], 1):
-        print(f"[{number}] {cited['title'] or cited['url']} <{cited['url']}>", flush=True)
+        print(cli.redact(f"[{number}] {cited['title'] or cited['url']} <{cited['url']}>"), flush=True)
     if reply["requested_model"].startswith("router:") and reply["model"] != reply["requested_model"]:
         cli.note(f"routed to {reply['model']} (route {reply['route'] or 'not named'})")
     if args.cache and reply["id"]:

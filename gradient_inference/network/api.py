@@ -105,11 +105,16 @@ def open_session(max_retries: int, pool_size: int | None = None, retry_429: bool
 def curl_command(method: str, url: str, body: Any = None, key_env: str = "GRADIENT_API_KEY") -> str:
     """The request as a runnable curl command; the key stays a shell variable."""
     import json
+    import re
     import shlex
 
     parts = ["curl", "-sS", "-X", method, shlex.quote(url), "-H", f'"Authorization: Bearer ${key_env}"']
     if body is not None:
-        parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
+        data = shlex.quote(json.dumps(body))
+        # A dry run names each MCP token as $GRADIENT_MCP_TOKEN_...: step out of the single quotes around it,
+        # so the shell that runs the line puts the token in (inside single quotes it would send the name).
+        data = re.sub(r"\$(GRADIENT_MCP_TOKEN_[A-Z0-9_]+)", "'\"$\\1\"'", data)
+        parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", data]
     return " ".join(parts)
 
 
