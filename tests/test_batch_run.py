@@ -430,3 +430,15 @@ def test_a_second_run_on_the_same_output_exits_at_once_naming_the_holder(batch, 
     assert sorted(line["id"] for line in results(out) if line["ok"]) == sorted(f"p{i}" for i in range(20))
     sent = [req["body"]["messages"][-1]["content"] for req in fake.requests]
     assert len(sent) == len(set(sent))  # each remaining line once
+
+
+def test_a_key_in_a_prompt_and_its_echo_reaches_neither_the_results_nor_the_history(batch, fake, tmp_path, data_dir):
+    from history_db import raw_bytes, rows
+
+    src = write_lines(tmp_path / "in.jsonl", [{"id": f"k{i}", "prompt": f"my key is {API_KEY}"} for i in range(3)])
+    r = batch("run", str(src), "--json")  # the fake echoes each prompt back
+    assert r.code == 0, r.err
+    out = (tmp_path / "in.results.jsonl").read_bytes()
+    assert API_KEY.encode() not in out and b"my key is ***" in out
+    assert len(rows(data_dir, "command = 'batch'")) == 3
+    assert API_KEY.encode() not in raw_bytes(data_dir)

@@ -484,6 +484,8 @@ def test_matcher_refuses_to_guess():
     rows = [{"model": "GPT-5"}, {"model": "Llama 3.1 Instruct-8B"}, {"model": "Llama 3.1 Instruct-70B"}]
     assert gprices.match_price("openai-gpt-5-mini", rows) is None  # GPT-5 is not GPT-5 mini
     assert gprices.match_price("llama3.1-instruct", rows) is None  # two sizes: ambiguous
+    assert gprices.match_price("openai-gpt-oss-20b", [{"model": "gpt-oss-120b"}]) is None  # another size
+    assert gprices.match_price("llama3.1-70b-instruct", rows[1:2]) is None
     assert gprices.match_price("", rows) is None
     assert gprices.match_price("totally-unknown", rows) is None
 

@@ -212,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse(parser, argv)
     request = chat_request(parser, args)
     printed: list[str] = []
-    safe, held_back = cli.stream_redactor()  # a model may echo a key: never print one, even split across pieces
+    from gradient_inference.cli.stream_redaction import stream_redactor
+
+    safe, held_back = stream_redactor()  # a model may echo a key: never print one, even split across pieces
 
     def echo(text: str) -> None:
         if not args.json and (text := safe(text)):

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 TEXT_COLUMNS = ("prompt", "messages", "reply")
 
 
-def _json(value: Any) -> str | None:
+def _json(value: Any, keys: list[str] | None = None) -> str | None:
     import json
 
-    return None if value is None else cli.redact(json.dumps(value, ensure_ascii=False))
+    return None if value is None else cli.redact(json.dumps(value, ensure_ascii=False), keys)
 
 
 def _prompt_of(body: Any, messages: list | None) -> str | None:
@@ -55,10 +55,13 @@ def make_row(
     prompt: str | None = None,
     extra: dict | None = None,
     history_mode: str = "on",
+    keys: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A calls row from what a command knows; text left out in 'usage' mode."""
+    """A calls row from what a command knows; text left out in 'usage' mode. `keys`: cli.secrets(), when the
+    caller makes many rows in one environment."""
     usage = (reply or {}).get("usage") or {}
     cost = cost if cost is not None else (reply or {}).get("cost")
+    keys = cli.secrets() if keys is None else keys  # scanning the environment once per row, not per field
     row = {
         "ts": time.time(),
         "command": command,
@@ -74,19 +77,19 @@ def make_row(
         "cached_tokens": usage.get("cached_tokens"),
         "reasoning_tokens": usage.get("reasoning_tokens"),
         "cost_usd": cost.get("usd") if isinstance(cost, dict) else None,
-        "cost": _json(cost),
+        "cost": _json(cost, keys),
         "wall_ms": wall_ms,
         "first_token_ms": first_token_ms,
         "conversation_id": conversation_id,
         "batch_id": batch_id,
-        "extra": _json(extra),
+        "extra": _json(extra, keys),
     }
     if history_mode == "on":
         text = prompt if prompt is not None else _prompt_of(None, messages)
-        row["prompt"] = cli.redact(text) if text is not None else None
-        row["messages"] = _json(messages)
+        row["prompt"] = cli.redact(text, keys) if text is not None else None
+        row["messages"] = _json(messages, keys)
         if reply is not None and ("content" in reply or "tool_calls" in reply):
-            row["reply"] = _json({k: reply.get(k) for k in ("content", "tool_calls", "reasoning")})
+            row["reply"] = _json({k: reply.get(k) for k in ("content", "tool_calls", "reasoning")}, keys)
     return row
 
 
@@ -201,11 +204,12 @@ class Batcher:
         self.rows: list[dict] = []
         self.lock, self.write_lock = threading.Lock(), threading.Lock()
         self.last, self.conn, self.broken = time.monotonic(), None, False
+        self.keys = cli.secrets()  # one environment for the whole run
 
     def add(self, command: str, endpoint: str, **fields: Any) -> None:
         if self.mode == "off" or self.broken:
             return
-        row = make_row(command, endpoint, history_mode=self.mode, **fields)
+        row = make_row(command, endpoint, history_mode=self.mode, keys=self.keys, **fields)
         with self.lock:
             self.rows.append(row)
             due = len(self.rows) >= self.size or time.monotonic() - self.last >= self.interval

@@ -139,6 +139,7 @@ PROVIDER_WORDS = {
 }
 LOOSE_WORDS = {"instruct", "chat", "it", "preview", "versatile", "model", "v"}
 SIZE_OR_DATE = re.compile(r"\d+(?:\.\d+)?[bmke]|\d{4,8}")  # 70b, 128e, 2407, 20250514
+SIZE = re.compile(r"\d+(?:\.\d+)?[bmke]")
 
 
 def model_tokens(name: str) -> frozenset[str]:
@@ -153,11 +154,18 @@ def _core_tokens(tokens: frozenset[str]) -> frozenset[str]:
     return frozenset(t for t in tokens if t not in LOOSE_WORDS and not SIZE_OR_DATE.fullmatch(t))
 
 
+def _sizes_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both names give a size and they differ: gpt-oss-20b is not priced like gpt-oss-120b."""
+    sizes_a, sizes_b = ({t for t in x if SIZE.fullmatch(t)} for x in (a, b))
+    return bool(sizes_a and sizes_b and sizes_a != sizes_b)
+
+
 def match_price(model_id: str, rows: list[dict]) -> dict | None:
     """The price row for an API model id, or None unless exactly one row is a confident match.
 
     Tried in order: the row's recorded api_id, the same name tokens in any order, then the same
-    tokens ignoring sizes, dates and words like 'instruct'. Ambiguity means no match, never a guess.
+    tokens ignoring dates, words like 'instruct' and sizes one side leaves out (two different sizes never
+    match). Ambiguity means no match, never a guess.
     """
     wanted = model_id.strip().lower()
     if not wanted:
@@ -168,7 +176,13 @@ def match_price(model_id: str, rows: list[dict]) -> dict | None:
     tokens = model_tokens(wanted)
     for key in (lambda t: t, _core_tokens):
         target = key(tokens)
-        found = [r for r in rows if target and key(model_tokens(str(r.get("model", "")))) == target]
+        found = [
+            r
+            for r in rows
+            if target
+            and key(row_tokens := model_tokens(str(r.get("model", "")))) == target
+            and not _sizes_differ(tokens, row_tokens)
+        ]
         if len(found) == 1:
             return found[0]
         if found:

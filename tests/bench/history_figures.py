@@ -1,4 +1,4 @@
-"""Figure 7 of bench.py: what the local history costs.
+"""Figure 8 of bench.py: what the local history costs.
 
 8a one chat call with history on vs GRADIENT_HISTORY=off (both bytecode modes)           <= 1.05x
 8b gradient-batch run of 2,000 lines, history on vs off (both bytecode modes)             <= 1.05x

@@ -1,4 +1,4 @@
-"""Figure 7 of bench.py: one `chat` tool call to a running gradient-mcp (a persistent MCP session, the SDK's own
+"""Figure 10 of bench.py: one `chat` tool call to a running gradient-mcp (a persistent MCP session, the SDK's own
 stdio client) vs a gradient-chat subprocess making the same call, both against the loopback fake. Target <= 0.5x:
 a host that keeps the server running pays no interpreter start per call."""
 
