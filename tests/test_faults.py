@@ -18,7 +18,7 @@ import time
 
 import pytest
 from conftest import ROOT, SCRIPTS
-from fake_gradient import API_KEY, FakeGradient, error_body
+from fake_gradient import API_KEY, PNG_1PX, FakeGradient, error_body
 
 CHAT = "/v1/chat/completions"
 
@@ -194,6 +194,23 @@ def test_redirect_to_another_host_drops_the_key(run, server):
         assert "Authorization" not in other.requests[0]["headers"]
     finally:
         other.stop()
+
+
+def test_a_netrc_entry_for_the_host_neither_replaces_the_key_nor_reaches_a_download(run, server, tmp_path):
+    """requests reads ~/.netrc when a request has no auth: it would swap our Bearer key for Basic credentials."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login someone password netrc-secret\n")
+    (home / ".netrc").chmod(0o600)
+    server.queue("/v1/images/generations", {"json": {"data": [{"url": server.root + "/files/a.png"}]}})
+    server.queue("/files/a.png", {"body": PNG_1PX, "content_type": "image/png"})
+    env = {"HOME": str(home), "NETRC": str(home / ".netrc")}
+    assert run("chat", "--prompt", "x", env=env).code == 0
+    assert run("image", "--prompt", "x", "-o", "a.png", env=env).code == 0
+    api = [req for req in server.requests if req["path"].startswith("/v1/")]
+    assert [req["headers"].get("Authorization") for req in api] == [f"Bearer {API_KEY}"] * 2
+    downloads = [req for req in server.requests if req["path"].startswith("/files/")]
+    assert downloads and all("Authorization" not in req["headers"] for req in downloads)
 
 
 def test_plain_http_remote_host_refused_before_any_connection(run):

@@ -71,6 +71,13 @@ def _backoff_retry_class():
     return LoggedRetry
 
 
+def no_netrc(request):
+    """requests' `auth` for every request we make: the headers we set are the only credentials. Without an auth,
+    requests reads ~/.netrc on every request and, for a host listed there, replaces our Authorization header
+    (or adds one to a keyless download); it also costs a stat() per call."""
+    return request
+
+
 def open_session(max_retries: int, pool_size: int | None = None, retry_429: bool = True, idempotent: bool = True):
     """One requests.Session per run, retrying what is safe to retry.
 
@@ -99,6 +106,7 @@ def open_session(max_retries: int, pool_size: int | None = None, retry_429: bool
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = "gradient-inference/0.1"
+    session.auth = no_netrc
     return session
 
 

@@ -7,7 +7,7 @@ reading; the content type must be what the caller expects.
 from __future__ import annotations
 
 from gradient_inference.cli.base import CliError, debug
-from gradient_inference.network.api import is_loopback, read_body
+from gradient_inference.network.api import is_loopback, no_netrc, read_body
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -89,7 +89,9 @@ def open_url(url: str, what: str, timeout: float, accept: str):
         host = urlsplit(url).hostname
         debug(f"> GET {urlsplit(url)._replace(query='').geturl()} ({what}, no API key)")
         try:
-            resp = requests.get(url, headers=headers, stream=True, timeout=(timeout, timeout), allow_redirects=False)
+            resp = requests.get(
+                url, headers=headers, stream=True, timeout=(timeout, timeout), allow_redirects=False, auth=no_netrc
+            )
         except requests.exceptions.RequestException as exc:
             why = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
             raise CliError(f"{what}: download from {host} {why}", kind="download_error") from None
