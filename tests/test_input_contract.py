@@ -46,3 +46,18 @@ def test_a_taken_output_is_bad_input_and_nothing_is_sent(run, server, files_host
     assert name in message and ("already exists" in message if taken == "file" else "folder" in message)
     assert server.requests == [] and files_host.requests == []
     assert target.is_dir() if taken == "folder" else target.read_bytes() == b"mine"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--base-url", "http://example.com/v1"],
+        ["--agent-url", "http://example.com"],
+        ["--mcp", "docs=http://example.com/mcp"],
+    ],
+)
+def test_plain_http_to_a_remote_host_is_one_line_and_exit_2_on_every_url_flag(run, server, args):
+    r = run("chat", "--prompt", "x", *args, env={"GRADIENT_AGENT_KEY": "agent-key-0123456789"})
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert "http" in r.err and "loopback" in r.err
+    assert server.requests == []

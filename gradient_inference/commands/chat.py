@@ -181,6 +181,8 @@ def chat_request(parser: cli.ArgumentParser, args) -> ChatRequest:
             from gradient_inference.llm.vision import load_images
 
             request.images = load_images(args.image)
+    except cli.UsageError:
+        raise  # already one line naming its flag (as --agent-url's and --base-url's are): no usage block
     except ValueError as exc:
         parser.error(str(exc))
     if args.messages_file is not None:
