@@ -61,3 +61,11 @@ def test_plain_http_to_a_remote_host_is_one_line_and_exit_2_on_every_url_flag(ru
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
     assert "http" in r.err and "loopback" in r.err
     assert server.requests == []
+
+
+@pytest.mark.parametrize("argv", [["chat", "--prompt", "x"], ["models"], ["chat", "--prompt", "x", "--dry-run"]])
+def test_an_unknown_history_mode_is_exit_2_before_anything_is_sent(run, server, data_dir, argv):
+    r = run(*argv, env={"GRADIENT_HISTORY": "sometimes"})
+    assert r.code == 2 and "GRADIENT_HISTORY must be on, usage or off" in r.err and "'sometimes'" in r.err
+    assert server.requests == [] and r.out == ""
+    assert not (data_dir / "history.db").exists()
