@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-from gradient_inference.cli.base import EXIT_USAGE, CliError, note
+from gradient_inference.cli.base import EXIT_FAIL, EXIT_USAGE, CliError, note
 from gradient_inference.errors import UsageError
 
 SLUG_WORDS = 6
@@ -66,9 +66,7 @@ def check_targets(paths: list[str], force: bool, before_sending: bool = False) -
         if os.path.isdir(path):
             raise CliError(f"{path} is a folder, not a file name", kind="is_a_directory", exit_code=EXIT_USAGE)
         if not force and os.path.lexists(path):
-            err = exists_error(path)
-            err.exit_code = EXIT_USAGE if before_sending else err.exit_code
-            raise err
+            raise exists_error(path, EXIT_USAGE if before_sending else EXIT_FAIL)
     for parent in {os.path.dirname(p) or "." for p in paths}:
         ancestor = os.path.abspath(parent)
         while not os.path.exists(ancestor) and ancestor != os.path.dirname(ancestor):
@@ -158,8 +156,8 @@ def _commit(temp: str, path: str, force: bool) -> None:
     os.unlink(temp)
 
 
-def exists_error(path: str) -> CliError:
-    return CliError(f"{path} already exists; pass --force to overwrite it", kind="file_exists")
+def exists_error(path: str, exit_code: int = EXIT_FAIL) -> CliError:
+    return CliError(f"{path} already exists; pass --force to overwrite it", kind="file_exists", exit_code=exit_code)
 
 
 def write_error(path: str, exc: OSError) -> CliError:

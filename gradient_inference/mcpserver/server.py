@@ -75,7 +75,8 @@ def build_server(settings) -> Server:
     info = {
         "version": _our_version(),
         "instructions": "DigitalOcean Gradient serverless inference: models (list_models), chat, "
-        "which model to use on the user's own prompts (compare), images (generate_image), embeddings (embed), prices (get_prices) and the spend from the local history (usage); "
+        "which model to use on the user's own prompts (compare), images (generate_image), embeddings (embed), "
+        "prices (get_prices) and the spend from the local history (usage); "
         "each result carries its cost where the API reports usage.",
     }
     if SDK_MAJOR >= 2:

@@ -138,8 +138,8 @@ PROVIDER_WORDS = {
     "latest",
 }
 LOOSE_WORDS = {"instruct", "chat", "it", "preview", "versatile", "model", "v"}
-SIZE_OR_DATE = re.compile(r"\d+(?:\.\d+)?[bmke]|\d{4,8}")  # 70b, 128e, 2407, 20250514
-SIZE = re.compile(r"\d+(?:\.\d+)?[bmke]")
+SIZE = re.compile(r"\d+(?:\.\d+)?[bmke]")  # 70b, 128e
+SIZE_OR_DATE = re.compile(SIZE.pattern + r"|\d{4,8}")  # and 2407, 20250514
 
 
 def model_tokens(name: str) -> frozenset[str]:
