@@ -53,6 +53,16 @@ def wait_for(predicate, seconds: float = 20) -> None:
     assert predicate()
 
 
+def interrupted_run(fake, tmp_path, data_dir, lines: int, latency: float, concurrency: int, after: int):
+    """A run of `lines` prompts on in.jsonl at `latency` per reply, sent SIGINT once `after` requests arrived."""
+    fake.throttle.reset(latency=latency)
+    write_lines(tmp_path / "in.jsonl", prompts(lines))
+    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", str(concurrency))
+    wait_for(lambda: len(fake.requests) >= after)
+    proc.send_signal(signal.SIGINT)
+    return proc
+
+
 @pytest.mark.parametrize("bad", [False, True], ids=["all-ok", "a-line-failed"])
 def test_a_finished_run_leaves_no_lock_file(run, fake, tmp_path, bad):
     lines = prompts(5) + ([{"id": "x", "prompt": "BAD400"}] if bad else [])
@@ -64,11 +74,7 @@ def test_a_finished_run_leaves_no_lock_file(run, fake, tmp_path, bad):
 
 
 def test_an_interrupted_run_leaves_no_lock_file(fake, tmp_path, data_dir):
-    fake.throttle.reset(latency=0.05)
-    write_lines(tmp_path / "in.jsonl", prompts(100))
-    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "2")
-    wait_for(lambda: len(fake.requests) >= 4)
-    proc.send_signal(signal.SIGINT)
+    proc = interrupted_run(fake, tmp_path, data_dir, lines=100, latency=0.05, concurrency=2, after=4)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert not (tmp_path / "in.results.jsonl.lock").exists()
@@ -79,12 +85,8 @@ def test_ctrl_c_drains_what_is_in_flight_and_the_resume_sends_only_the_rest(fake
     from history_db import rows
 
     n = 2000
-    fake.throttle.reset(latency=0.2)
-    write_lines(tmp_path / "in.jsonl", prompts(n))
     out = tmp_path / "in.results.jsonl"
-    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "64")
-    wait_for(lambda: len(fake.requests) >= 300)
-    proc.send_signal(signal.SIGINT)
+    proc = interrupted_run(fake, tmp_path, data_dir, lines=n, latency=0.2, concurrency=64, after=300)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in err, err
     sent, held, paid = len(fake.requests), len(results(out)), len(rows(data_dir, "command = 'batch'"))
@@ -102,11 +104,7 @@ def test_ctrl_c_drains_what_is_in_flight_and_the_resume_sends_only_the_rest(fake
 
 
 def test_a_second_ctrl_c_stops_at_once(fake, tmp_path, data_dir):
-    fake.throttle.reset(latency=3.0)
-    write_lines(tmp_path / "in.jsonl", prompts(20))
-    proc = start_run(fake, tmp_path, data_dir, "in.jsonl", "--concurrency", "4")
-    wait_for(lambda: len(fake.requests) >= 4)
-    proc.send_signal(signal.SIGINT)
+    proc = interrupted_run(fake, tmp_path, data_dir, lines=20, latency=3.0, concurrency=4, after=4)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     began = time.monotonic()
