@@ -84,3 +84,9 @@ def test_every_flag_of_every_help_is_documented_in_skill_md_or_a_reference(comma
     shown = flags(text)
     assert shown or subcommands(text), command  # gradient-batch itself only lists its subcommands
     assert sorted(f for f in shown if not documented(f, docs)) == [], command
+
+
+@pytest.mark.parametrize("command, text", [pytest.param(c, t, id=c) for c, t in sorted(all_help().items())])
+def test_every_flag_of_every_help_is_named_in_the_readme(command, text):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert sorted(f for f in flags(text) if not documented(f, readme)) == [], command
